@@ -1,0 +1,34 @@
+# The two commands: `make run` and `make test`. Everything else is a helper.
+# uv is bootstrapped into .tools/ so it does not depend on which pyenv Python
+# a globally installed uv belongs to.
+SHELL := /bin/bash
+UV := $(CURDIR)/.tools/bin/uv
+PYTHON_VERSION := $(shell cat .python-version)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(PYTHON_VERSION)
+MANAGE := $(UV) run --frozen python manage.py
+PYTEST_ARGS ?=
+
+.PHONY: run test install migrate lint schema
+
+$(UV):
+	@python$(PYTHON_VERSION) -m venv .tools 2>/dev/null || python3 -m venv .tools
+	@.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	@$(UV) sync --frozen --quiet
+	@touch $@
+
+install: .venv/.synced
+
+migrate: install
+	@$(MANAGE) migrate --no-input
+
+run: migrate
+	@$(UV) run --frozen python -m events_face.devstack
+
+test: install
+	@$(UV) run --frozen pytest $(PYTEST_ARGS)
+
+schema: install
+	@$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null

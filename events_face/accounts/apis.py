@@ -1,0 +1,91 @@
+"""Accounts API: sign-up, login, logout, token refresh."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from events_face.accounts.services import refresh_token_revoke, token_pair_for, user_create
+from events_face.config import schema
+
+TokenPairSerializer = inline_serializer(
+    name="TokenPair", fields={"access": serializers.CharField(), "refresh": serializers.CharField()}
+)
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    username = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        max_length=150,
+        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+    )
+    email = serializers.EmailField()
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+
+class RefreshInputSerializer(serializers.Serializer):
+    refresh = serializers.CharField()
+
+
+class RegisterApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="auth_register",
+        request=RegisterInputSerializer,
+        responses={201: TokenPairSerializer, 400: schema.BAD_REQUEST, 413: schema.TOO_LARGE},
+    )
+    def post(self, request):
+        payload = RegisterInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        user = user_create(**payload.validated_data)
+        return Response(token_pair_for(user), status=status.HTTP_201_CREATED)
+
+
+class LoginApi(TokenObtainPairView):
+    """Username and password in, an access and a refresh token out."""
+
+    @extend_schema(
+        operation_id="auth_login",
+        responses={200: TokenPairSerializer, 400: schema.BAD_REQUEST, 401: schema.error("Wrong username or password (`no_active_account`).")},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class TokenApi(LoginApi):
+    @extend_schema(operation_id="auth_token_obtain")
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class RefreshApi(TokenRefreshView):
+    """Rotates: a new pair comes back and the refresh token sent is blacklisted."""
+
+    @extend_schema(
+        operation_id="auth_token_refresh",
+        responses={200: TokenPairSerializer, 400: schema.BAD_REQUEST, 401: schema.UNAUTHORIZED},
+    )
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
+
+
+class LogoutApi(APIView):
+    """Blacklists the refresh token; holding it is proof enough, no access token needed."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=RefreshInputSerializer,
+        responses={204: None, 400: schema.BAD_REQUEST, 401: schema.UNAUTHORIZED},
+    )
+    def post(self, request):
+        payload = RefreshInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        refresh_token_revoke(refresh=payload.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,113 @@
+"""One JSON error shape for the whole API.
+
+Every error a client can see looks like
+
+    {"error": {"code": "already_registered", "message": "...", "fields": {...}}}
+
+`code` is a stable string a client can branch on; `fields` is present only
+for invalid input and maps each field to its messages. Services raise
+`ServiceError` subclasses (no HTTP inside them); this module turns those, DRF's
+and Django's exceptions into that shape. Anything else is a bug and stays a 500.
+"""
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+
+class ServiceError(Exception):
+    """A business rule refused the operation; subclasses set status and code."""
+
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid"
+    default_message = "The request could not be carried out."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+def error_body(code: str, message: str, fields: dict | None = None) -> dict:
+    body = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def _first_code(codes) -> str:
+    """The first error code in DRF's nested codes structure."""
+    while isinstance(codes, dict | list):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def _fields(detail) -> dict:
+    if isinstance(detail, dict):
+        return {name: _messages(value) for name, value in detail.items()}
+    return {"non_field_errors": _messages(detail)}
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        return {name: _messages(inner) for name, inner in value.items()}
+    if isinstance(value, list):
+        return [_messages(item) for item in value]
+    return str(value)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, ServiceError):
+        set_rollback()
+        return Response(error_body(exc.code, exc.message), status=exc.status_code)
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+
+    detail = exc.detail
+    if isinstance(exc, exceptions.ValidationError):
+        body = error_body("invalid", "The request is invalid.", _fields(detail))
+    elif isinstance(detail, dict):
+        # SimpleJWT's token errors: {"detail": ..., "code": ..., "messages": [...]}.
+        body = error_body(
+            str(detail.get("code", exc.default_code)),
+            str(detail.get("detail", exc.default_detail)),
+        )
+    else:
+        body = error_body(_first_code(exc.get_codes()), str(detail))
+    set_rollback()
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+# Django-level handlers, for URLs no API view matched (active when DEBUG is false).
+def not_found(request, exception=None):
+    return JsonResponse(error_body("not_found", "Not found."), status=404)
+
+
+def bad_request(request, exception=None):
+    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+
+
+def server_error(request):
+    return JsonResponse(error_body("server_error", "Internal server error."), status=500)

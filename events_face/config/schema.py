@@ -1,0 +1,33 @@
+"""OpenAPI pieces shared by every API: the error shape and its responses."""
+
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "error": inline_serializer(
+            name="ErrorDetail",
+            fields={
+                "code": serializers.CharField(help_text="Stable machine-readable code."),
+                "message": serializers.CharField(),
+                "fields": serializers.DictField(
+                    child=serializers.ListField(child=serializers.CharField()),
+                    required=False,
+                    help_text="Per-field messages, for invalid input only.",
+                ),
+            },
+        )
+    },
+)
+
+
+def error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+BAD_REQUEST = error("Invalid input (`invalid`), malformed JSON (`parse_error`).")
+UNAUTHORIZED = error("Missing, invalid or expired token (`not_authenticated`, `token_not_valid`).")
+NOT_FOUND = error("Not found (`not_found`).")
+TOO_LARGE = error("Request body too large (`payload_too_large`).")
+UNSUPPORTED = error("Body is not JSON (`unsupported_media_type`).")

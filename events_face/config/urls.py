@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("api/", include("events_face.accounts.urls")),
+    path("api/", include("events_face.events.urls")),
+    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "events_face.config.errors.bad_request"
+handler404 = "events_face.config.errors.not_found"
+handler500 = "events_face.config.errors.server_error"

@@ -1,0 +1,108 @@
+"""Events API: thin views over the selectors and services."""
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.generics import GenericAPIView
+from rest_framework.views import APIView
+
+from events_face.config import schema
+from events_face.events.pagination import EventKeysetPagination
+from events_face.events.selectors import event_get, event_list, registration_list
+from events_face.events.serializers import (
+    EventDetailSerializer,
+    EventListFilterSerializer,
+    EventSerializer,
+    RegistrationInputSerializer,
+    RegistrationSerializer,
+)
+from events_face.events.services import registration_create
+
+
+class EventListApi(GenericAPIView):
+    pagination_class = EventKeysetPagination
+    serializer_class = EventSerializer
+
+    @extend_schema(
+        operation_id="events_list",
+        parameters=[EventListFilterSerializer],
+        responses={
+            200: EventSerializer(many=True),
+            400: schema.error("Bad filter value or cursor (`invalid`, `invalid_cursor`)."),
+            401: schema.UNAUTHORIZED,
+        },
+    )
+    def get(self, request):
+        filters = EventListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        page = self.paginate_queryset(event_list(filters=filters.validated_data))
+        return self.get_paginated_response(EventSerializer(page, many=True).data)
+
+
+class EventDetailApi(APIView):
+    @extend_schema(
+        operation_id="events_retrieve",
+        responses={200: EventDetailSerializer, 401: schema.UNAUTHORIZED, 404: schema.NOT_FOUND},
+    )
+    def get(self, request, event_id: str):
+        return Response(EventDetailSerializer(event_get(event_id=event_id)).data)
+
+
+class EventRegisterApi(APIView):
+    @extend_schema(
+        operation_id="events_register",
+        request=RegistrationInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=False,
+                description="A repeat with the same key by the same user replays the first response.",
+            )
+        ],
+        responses={
+            201: OpenApiResponse(
+                RegistrationSerializer,
+                description="Registered; the confirmation code goes to the e-mail address.",
+            ),
+            400: schema.BAD_REQUEST,
+            401: schema.UNAUTHORIZED,
+            404: schema.NOT_FOUND,
+            409: schema.error(
+                "Registration refused: `event_closed`, `already_registered` or `event_full`."
+            ),
+            413: schema.TOO_LARGE,
+            415: schema.UNSUPPORTED,
+            422: schema.error("`idempotency_key_reused`: the key was used for another registration."),
+        },
+    )
+    def post(self, request, event_id: str):
+        event = event_get(event_id=event_id)
+        payload = RegistrationInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+        registration, _created = registration_create(
+            event_id=event.pk, user=request.user, idempotency_key=key, **payload.validated_data
+        )
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+
+class RegistrationPagination(CursorPagination):
+    ordering = ("-created_at", "-id")
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class RegistrationListApi(GenericAPIView):
+    pagination_class = RegistrationPagination
+    serializer_class = RegistrationSerializer
+
+    @extend_schema(
+        operation_id="registrations_list",
+        responses={200: RegistrationSerializer(many=True), 401: schema.UNAUTHORIZED},
+    )
+    def get(self, request):
+        page = self.paginate_queryset(registration_list(user=request.user))
+        return self.get_paginated_response(RegistrationSerializer(page, many=True).data)

@@ -1,0 +1,84 @@
+"""Input and output shapes of the events API."""
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from events_face.events.models import Event, Registration, Venue
+from events_face.events.selectors import ALL_STATUSES, event_is_open
+
+
+class VenueSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Venue
+        fields = ["id", "name"]
+
+
+class EventSerializer(serializers.ModelSerializer):
+    venue = VenueSerializer(allow_null=True)
+    registration_open = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "name",
+            "event_time",
+            "registration_deadline",
+            "status",
+            "registration_open",
+            "venue",
+        ]
+
+    def get_registration_open(self, event: Event) -> bool:
+        now = self.context.setdefault("now", timezone.now())
+        return event_is_open(event, now=now)
+
+
+class EventDetailSerializer(EventSerializer):
+    class Meta(EventSerializer.Meta):
+        fields = [*EventSerializer.Meta.fields, "capacity"]
+
+
+class StatusListField(serializers.ListField):
+    """`status=new,published` or `status=new&status=published`; `all` for every status."""
+
+    child = serializers.ChoiceField(choices=[*Event.Status.values, ALL_STATUSES])
+
+    def get_value(self, dictionary):
+        if self.field_name not in dictionary:
+            return serializers.empty
+        values = []
+        for raw in dictionary.getlist(self.field_name):
+            values.extend(part.strip() for part in raw.split(",") if part.strip())
+        return values
+
+
+class EventListFilterSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200, help_text="Case-insensitive substring of the name.")
+    status = StatusListField(
+        required=False,
+        allow_empty=False,
+        help_text="One or several statuses (comma-separated or repeated), or `all`. Default: new, published.",
+    )
+    date_from = serializers.DateField(required=False, help_text="Events on or after this date (UTC). Replaces the upcoming-only default.")
+    date_to = serializers.DateField(required=False, help_text="Events on or before this date (UTC).")
+    venue = serializers.UUIDField(required=False, help_text="Venue id.")
+    ordering = serializers.ChoiceField(choices=["event_time", "-event_time"], required=False)
+
+    def validate(self, attrs):
+        if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": ["Must not be before date_from."]})
+        return attrs
+
+
+class RegistrationInputSerializer(serializers.Serializer):
+    full_name = serializers.CharField(max_length=128)
+    email = serializers.EmailField(max_length=254)
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    event_name = serializers.CharField(source="event.name", read_only=True)
+
+    class Meta:
+        model = Registration
+        fields = ["id", "event", "event_name", "full_name", "email", "created_at"]

@@ -1,0 +1,137 @@
+"""Registering for events.
+
+The guarantees "one registration per event and e-mail" and "a full event is
+never overbooked" are kept here, in `registration_create`, and nowhere else:
+
+- The event row is locked first (`SELECT ... FOR UPDATE` on PostgreSQL; on
+  SQLite the transaction is IMMEDIATE, so it holds the database write lock
+  from its first statement). Concurrent registrations for one event therefore
+  run one after another, and the capacity count they read is current.
+- The unique constraint on (event, lower(email)) is the backstop: should two
+  inserts ever race past the check, the database refuses the second.
+
+The registration and its outbox message commit in the same transaction.
+"""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.exceptions import NotFound
+
+from events_face.config.errors import ServiceError
+from events_face.events.models import Event, Registration
+from events_face.events.selectors import event_is_open
+from events_face.outbox.services import outbox_message_create
+
+NOTIFICATION_TOPIC = "registration.created"
+
+
+class RegistrationClosed(ServiceError):
+    status_code = 409
+    code = "event_closed"
+    default_message = "Registration for this event is closed."
+
+
+class AlreadyRegistered(ServiceError):
+    status_code = 409
+    code = "already_registered"
+    default_message = "This e-mail address is already registered for this event."
+
+
+class EventFull(ServiceError):
+    status_code = 409
+    code = "event_full"
+    default_message = "This event has no places left."
+
+
+class IdempotencyKeyReused(ServiceError):
+    status_code = 422
+    code = "idempotency_key_reused"
+    default_message = "This Idempotency-Key was already used for a different registration."
+
+
+def confirmation_code_generate() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def _event_lock(*, event_id: uuid.UUID) -> Event:
+    """Lock the event row for the rest of the transaction (see module docstring)."""
+    event = Event.objects.select_for_update().filter(pk=event_id).first()
+    if event is None:
+        raise NotFound("No event with this id.")
+    return event
+
+
+def _notification_message(*, registration: Registration, event: Event) -> str:
+    when = timezone.localtime(event.event_time, timezone.get_fixed_timezone(0))
+    return (
+        f"Hello, {registration.full_name}! You are registered for {event.name} "
+        f"on {when:%Y-%m-%d at %H:%M} UTC. "
+        f"Your confirmation code: {registration.confirmation_code}"
+    )
+
+
+def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
+    earlier = Registration.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if earlier is None:
+        return None
+    if earlier.event_id != event_id or earlier.email.lower() != email.lower():
+        raise IdempotencyKeyReused()
+    return earlier
+
+
+def registration_create(
+    *,
+    event_id: uuid.UUID,
+    full_name: str,
+    email: str,
+    user,
+    idempotency_key: str | None = None,
+) -> tuple[Registration, bool]:
+    """Register `email` for the event; returns (registration, created).
+
+    With an `idempotency_key` the user already used for this registration,
+    returns the earlier registration and creates nothing.
+    """
+    with transaction.atomic():
+        event = _event_lock(event_id=event_id)
+        if idempotency_key:
+            earlier = _replay(
+                user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email
+            )
+            if earlier is not None:
+                return earlier, False
+
+        if not event_is_open(event):
+            raise RegistrationClosed()
+        if Registration.objects.filter(event=event, email__iexact=email).exists():
+            raise AlreadyRegistered()
+        if event.capacity is not None and event.registrations.count() >= event.capacity:
+            raise EventFull()
+
+        registration = Registration(
+            event=event,
+            user=user,
+            full_name=full_name,
+            email=email,
+            confirmation_code=confirmation_code_generate(),
+            idempotency_key=idempotency_key or None,
+        )
+        try:
+            with transaction.atomic():
+                registration.save(force_insert=True)
+        except IntegrityError:
+            raise AlreadyRegistered() from None
+
+        outbox_message_create(
+            topic=NOTIFICATION_TOPIC,
+            payload={
+                "owner_id": settings.NOTIFICATIONS_OWNER_ID,
+                "email": registration.email,
+                "message": _notification_message(registration=registration, event=event),
+            },
+        )
+    return registration, True

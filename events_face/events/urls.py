@@ -1,0 +1,15 @@
+from django.urls import re_path
+
+from events_face.events import apis
+
+# Every path answers with and without the trailing slash.
+urlpatterns = [
+    re_path(r"^events/?$", apis.EventListApi.as_view(), name="event-list"),
+    re_path(r"^events/(?P<event_id>[^/]+)/?$", apis.EventDetailApi.as_view(), name="event-detail"),
+    re_path(
+        r"^events/(?P<event_id>[^/]+)/register/?$",
+        apis.EventRegisterApi.as_view(),
+        name="event-register",
+    ),
+    re_path(r"^registrations/?$", apis.RegistrationListApi.as_view(), name="registration-list"),
+]

@@ -1,0 +1,43 @@
+"""The transactional outbox.
+
+A message is written in the same transaction as the change that causes it (a
+registration), so both commit or neither does. The worker delivers it later.
+`sent` becomes true only after the notifications service answered 201 or 409.
+"""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxMessage(models.Model):
+    # Reused as the notification's `id`: the idempotency key downstream.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    topic = models.CharField(max_length=64)
+    payload = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # A worker owns the message until this moment; after it, any worker may take it.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    # Set when delivery stopped for good (rejected payload, too many attempts).
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # The worker's claim query: unsent, not failed, due first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(sent=False, failed_at__isnull=True),
+                name="outbox_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.id}"
