@@ -77,7 +77,6 @@ class LogoutApi(APIView):
     """Blacklists the refresh token; holding it is proof enough, no access token needed."""
 
     permission_classes = [AllowAny]
-    authentication_classes = []
 
     @extend_schema(
         operation_id="auth_logout",

@@ -1,5 +1,6 @@
 """Events API: thin views over the selectors and services."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import CursorPagination
@@ -40,9 +41,13 @@ class EventListApi(GenericAPIView):
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
 
+EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+
+
 class EventDetailApi(APIView):
     @extend_schema(
         operation_id="events_retrieve",
+        parameters=[EVENT_ID],
         responses={200: EventDetailSerializer, 401: schema.UNAUTHORIZED, 404: schema.NOT_FOUND},
     )
     def get(self, request, event_id: str):
@@ -54,6 +59,7 @@ class EventRegisterApi(APIView):
         operation_id="events_register",
         request=RegistrationInputSerializer,
         parameters=[
+            EVENT_ID,
             OpenApiParameter(
                 "Idempotency-Key",
                 location=OpenApiParameter.HEADER,
