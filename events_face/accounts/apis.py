@@ -15,6 +15,15 @@ TokenPairSerializer = inline_serializer(
 )
 
 
+# Every POST here can also meet malformed JSON (400), a huge body (413), a non-JSON body (415).
+BODY_ERRORS = {400: schema.BAD_REQUEST, 413: schema.TOO_LARGE, 415: schema.UNSUPPORTED}
+LOGIN_RESPONSES = {
+    200: TokenPairSerializer,
+    **BODY_ERRORS,
+    401: schema.error("Wrong username or password (`no_active_account`)."),
+}
+
+
 class RegisterInputSerializer(serializers.Serializer):
     username = serializers.RegexField(
         r"^[\w.@+-]+\Z",
@@ -36,7 +45,7 @@ class RegisterApi(APIView):
     @extend_schema(
         operation_id="auth_register",
         request=RegisterInputSerializer,
-        responses={201: TokenPairSerializer, 400: schema.BAD_REQUEST, 413: schema.TOO_LARGE},
+        responses={201: TokenPairSerializer, **BODY_ERRORS},
     )
     def post(self, request):
         payload = RegisterInputSerializer(data=request.data)
@@ -50,14 +59,14 @@ class LoginApi(TokenObtainPairView):
 
     @extend_schema(
         operation_id="auth_login",
-        responses={200: TokenPairSerializer, 400: schema.BAD_REQUEST, 401: schema.error("Wrong username or password (`no_active_account`).")},
+        responses=LOGIN_RESPONSES,
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
 
 class TokenApi(LoginApi):
-    @extend_schema(operation_id="auth_token_obtain")
+    @extend_schema(operation_id="auth_token_obtain", responses=LOGIN_RESPONSES)
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
@@ -67,7 +76,7 @@ class RefreshApi(TokenRefreshView):
 
     @extend_schema(
         operation_id="auth_token_refresh",
-        responses={200: TokenPairSerializer, 400: schema.BAD_REQUEST, 401: schema.UNAUTHORIZED},
+        responses={200: TokenPairSerializer, **BODY_ERRORS, 401: schema.UNAUTHORIZED},
     )
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
@@ -81,7 +90,7 @@ class LogoutApi(APIView):
     @extend_schema(
         operation_id="auth_logout",
         request=RefreshInputSerializer,
-        responses={204: None, 400: schema.BAD_REQUEST, 401: schema.UNAUTHORIZED},
+        responses={204: None, **BODY_ERRORS, 401: schema.UNAUTHORIZED},
     )
     def post(self, request):
         payload = RefreshInputSerializer(data=request.data)
