@@ -20,6 +20,8 @@ class OutboxMessage(models.Model):
     sent = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Due when this moment has passed. Claiming sets it to the lease's end, so a
+    # leased message is not due again until its lease expires (see delivery.py).
     next_attempt_at = models.DateTimeField(default=timezone.now)
     # A worker owns the message until this moment; after it, any worker may take it.
     leased_until = models.DateTimeField(null=True, blank=True)
@@ -36,6 +38,12 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at"],
                 condition=models.Q(sent=False, failed_at__isnull=True),
                 name="outbox_due_idx",
+            ),
+            # outbox_stats() counts failed messages; few, so a small partial index.
+            models.Index(
+                fields=["failed_at"],
+                condition=models.Q(failed_at__isnull=False),
+                name="outbox_failed_idx",
             ),
         ]
 

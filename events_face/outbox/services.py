@@ -1,21 +1,55 @@
-"""Writing outbox messages.
+"""Writing outbox messages, and putting failed ones back in the queue.
 
 `outbox_message_create` must be called inside the transaction of the change
 that causes the message: the message then commits, or rolls back, with it.
+On PostgreSQL it also sends a NOTIFY on `OUTBOX_CHANNEL`, which PostgreSQL
+delivers only when that transaction commits, so an idle worker wakes at once
+and never for a message that was rolled back.
+
+Delivery itself (claiming, sending, recording outcomes) is in `delivery.py`.
 """
 
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from events_face.outbox.models import OutboxMessage
 
+# LISTEN/NOTIFY channel that announces committed outbox messages.
+OUTBOX_CHANNEL = "outbox_message"
+
 
 def outbox_message_create(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("outbox_message_create must run inside the causing transaction")
     message = OutboxMessage(topic=topic, payload=payload)
     # The notification id is the message id: one key for every retry.
     message.payload = {**payload, "id": str(message.id)}
     message.save(force_insert=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Identical notifications in one transaction are folded into one.
+            cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
     return message
+
+
+def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:
+    """Put failed messages (all, or those in `ids`) back in the queue, due now.
+
+    Each gets a fresh attempt budget; `last_error` is kept so an operator can
+    still see why it had failed. Returns how many were requeued.
+    """
+    failed = OutboxMessage.objects.filter(failed_at__isnull=False, sent=False)
+    if ids is not None:
+        failed = failed.filter(pk__in=list(ids))
+    return failed.update(
+        failed_at=None,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        leased_until=None,
+        lease_owner="",
+    )

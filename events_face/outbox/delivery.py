@@ -1,0 +1,230 @@
+"""Delivering outbox messages to the notifications service.
+
+Guarantees:
+
+- A message is marked `sent` only after the service answered 201 or 409.
+- Every attempt sends the message's own `id` (`str(message.id)`), so a repeat
+  is recognised downstream; delivery is at-least-once, effectively once.
+- No message is lost: whatever happens to a worker, an unsent message is
+  either leased (and due again when the lease ends), scheduled, or failed
+  (kept, visible, and requeueable from the admin or `worker --requeue-failed`).
+
+Leases and locks: the whole rule, in one place
+-----------------------------------------------
+
+1. `claim_batch` takes up to `limit` due messages in ONE short transaction
+   and commits it before any request is made. On PostgreSQL the rows are
+   selected `FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each
+   other's rows instead of waiting for them; on SQLite the transaction is
+   IMMEDIATE (see settings), so claimers hold the database write lock one
+   after another, for a few milliseconds each.
+2. Claiming leases each message to this worker (`lease_owner`) until
+   `leased_until`, and moves `next_attempt_at` to that same moment: a leased
+   message is simply not due, so no other worker takes it, and the claim
+   query needs no more than the `outbox_due_idx` partial index.
+3. Requests are made only between the claim's transaction and the
+   outcome's: never while a transaction is open or a row lock held
+   (`deliver_due_messages` refuses to run inside one).
+4. A worker never starts a request that could outlive its lease: a claimed
+   message whose lease has less than `3 x OUTBOX_HTTP_TIMEOUT` left is
+   released unsent. So a live worker's lease cannot expire under a request.
+5. `outcomes_record` writes all outcomes of a batch in one short
+   transaction. "Sent" is written whoever holds the lease (201 and 409 are
+   facts); reschedules and failures only while this worker still holds it.
+6. A worker that dies (SIGKILL, power loss) records nothing: its leases
+   expire and the messages are claimed again, by any worker, with the same
+   `id`. If the dead worker's request had been accepted, the retry gets 409
+   and is marked sent.
+"""
+
+import logging
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from events_face.outbox.models import OutboxMessage
+from events_face.outbox.notifications import NotificationsClient, Outcome, SendResult
+
+logger = logging.getLogger(__name__)
+
+# A request takes at most about connect + write + read timeouts.
+REQUEST_BUDGET_TIMEOUTS = 3
+
+
+@dataclass(slots=True)
+class BatchReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    released: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"outbox batch: claimed={self.claimed} sent={self.sent} retried={self.retried} "
+            f"failed={self.failed} released={self.released} in {self.seconds:.2f}s"
+        )
+
+
+def request_budget_seconds() -> float:
+    return REQUEST_BUDGET_TIMEOUTS * settings.OUTBOX_HTTP_TIMEOUT
+
+
+def claim_batch(
+    *, lease_owner: str, limit: int, due_before: datetime | None = None
+) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages to `lease_owner` (rules 1 and 2 above)."""
+    now = timezone.now()
+    due_before = min(due_before, now) if due_before else now
+    lease_end = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        messages = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)  # no-op on SQLite
+            .filter(sent=False, failed_at__isnull=True, next_attempt_at__lte=due_before)
+            .order_by("next_attempt_at")[:limit]
+        )
+        if messages:
+            OutboxMessage.objects.filter(pk__in=[message.pk for message in messages]).update(
+                lease_owner=lease_owner,
+                leased_until=lease_end,
+                next_attempt_at=lease_end,
+                attempts=F("attempts") + 1,
+            )
+    for message in messages:
+        message.lease_owner = lease_owner
+        message.leased_until = message.next_attempt_at = lease_end
+        message.attempts += 1
+    return messages
+
+
+def notification_body(message: OutboxMessage) -> dict[str, Any]:
+    """The request body: the payload, with the idempotency key and today's owner id."""
+    return {
+        **message.payload,
+        "id": str(message.id),
+        "owner_id": settings.NOTIFICATIONS_OWNER_ID,
+    }
+
+
+def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
+    """Seconds before the next attempt, after `attempts` failed ones.
+
+    Exponential (base * 2**(attempts-1)) with "equal jitter": a random point
+    in the upper half, so retries of many messages spread out but never come
+    sooner than half the backoff. Never sooner than Retry-After; never later
+    than OUTBOX_RETRY_MAX_SECONDS (a longer Retry-After is cut to it too).
+    """
+    cap = settings.OUTBOX_RETRY_MAX_SECONDS
+    backoff = min(cap, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 32))
+    delay = backoff / 2 + random.uniform(0, backoff / 2)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return min(delay, cap)
+
+
+def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:
+    """Field changes for an attempt that did not deliver: reschedule or fail."""
+    released = {"leased_until": None, "lease_owner": ""}
+    if result.outcome == Outcome.REJECTED:
+        return {**released, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
+    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        return {
+            **released,
+            "failed_at": now,
+            "last_error": f"gave up after {message.attempts} attempts: {result.describe()}",
+        }
+    delay = retry_delay(attempts=message.attempts, retry_after=result.retry_after)
+    return {
+        **released,
+        "next_attempt_at": now + timedelta(seconds=delay),
+        "last_error": result.describe(),
+    }
+
+
+def outcomes_record(
+    *, lease_owner: str, deliveries: Sequence[tuple[OutboxMessage, SendResult | None]]
+) -> BatchReport:
+    """Write what happened to each claimed message (rule 5). None = released unsent."""
+    now = timezone.now()
+    report = BatchReport(claimed=len(deliveries))
+    delivered = [message.pk for message, result in deliveries if result and result.delivered]
+    released = [message.pk for message, result in deliveries if result is None]
+    leased_to_me = OutboxMessage.objects.filter(lease_owner=lease_owner, sent=False)
+    with transaction.atomic():
+        if delivered:
+            OutboxMessage.objects.filter(pk__in=delivered, sent=False).update(
+                sent=True, sent_at=now, leased_until=None, lease_owner=""
+            )
+        if released:
+            # Not attempted: due again now, and the claim's attempt is given back.
+            leased_to_me.filter(pk__in=released).update(
+                next_attempt_at=now, leased_until=None, lease_owner="", attempts=F("attempts") - 1
+            )
+        for message, result in deliveries:
+            if result is None or result.delivered:
+                continue
+            changes = _unsuccessful_changes(message, result, now)
+            leased_to_me.filter(pk=message.pk).update(**changes)
+            if "failed_at" in changes:
+                report.failed += 1
+                logger.error("outbox message %s failed: %s", message.pk, changes["last_error"])
+            else:
+                report.retried += 1
+    report.sent = len(delivered)
+    report.released = len(released)
+
+    refused = Counter(result.status for _, result in deliveries if result and result.outcome == Outcome.UNAUTHORIZED)
+    for status, count in refused.items():
+        logger.error(
+            "the notifications service refused our token (HTTP %s) for %d message(s): "
+            "check NOTIFICATIONS_TOKEN (it expires); the messages will be retried",
+            status,
+            count,
+        )
+    return report
+
+
+def deliver_due_messages(
+    *,
+    client: NotificationsClient,
+    executor: Executor,
+    lease_owner: str,
+    limit: int,
+    stopping: threading.Event | None = None,
+    due_before: datetime | None = None,
+) -> BatchReport:
+    """Claim one batch, send it with the executor's threads, record the outcomes.
+
+    The executor bounds the requests in flight. Once `stopping` is set, no new
+    request starts; the messages not yet sent are released for another worker.
+    """
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("deliver_due_messages makes HTTP requests: never call it in a transaction")
+    started = time.monotonic()
+    messages = claim_batch(lease_owner=lease_owner, limit=limit, due_before=due_before)
+    if not messages:
+        return BatchReport()
+    # Rule 4: the last moment a request may start and still end inside the lease.
+    last_start = started + settings.OUTBOX_LEASE_SECONDS - request_budget_seconds()
+
+    def send(message: OutboxMessage) -> SendResult | None:
+        if (stopping is not None and stopping.is_set()) or time.monotonic() > last_start:
+            return None
+        return client.send(notification_body(message))
+
+    results = list(executor.map(send, messages))
+    report = outcomes_record(lease_owner=lease_owner, deliveries=list(zip(messages, results)))
+    report.seconds = time.monotonic() - started
+    return report

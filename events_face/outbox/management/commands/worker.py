@@ -1,0 +1,121 @@
+"""`manage.py worker`: deliver outbox messages until stopped.
+
+    python manage.py worker                   # run until SIGTERM / Ctrl-C
+    python manage.py worker --once            # deliver what is due now, then exit
+    python manage.py worker --requeue-failed  # put failed messages back in the queue
+
+Any number of workers may run side by side, on one machine or many; the
+rules that make that safe are in `events_face/outbox/delivery.py`.
+
+SIGTERM or SIGINT: no new request starts, the requests in flight finish
+(each within its timeout), messages not yet sent are released for the next
+worker, and the process exits 0. A second signal kills it at once, which is
+also safe: its leases expire and the messages are sent again.
+"""
+
+import logging
+import os
+import signal
+import socket
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from events_face.outbox.delivery import deliver_due_messages, request_budget_seconds
+from events_face.outbox.notifications import NotificationsClient
+from events_face.outbox.services import outbox_requeue_failed
+from events_face.outbox.wakeup import wakeup_for_database
+
+logger = logging.getLogger("events_face.outbox.worker")
+
+REQUIRED_SETTINGS = ("NOTIFICATIONS_URL", "NOTIFICATIONS_TOKEN", "NOTIFICATIONS_OWNER_ID")
+
+
+class Command(BaseCommand):
+    help = "Deliver outbox messages to the notifications service until stopped."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--once", action="store_true", help="deliver the messages due now, then exit"
+        )
+        parser.add_argument(
+            "--requeue-failed",
+            action="store_true",
+            help="put every failed message back in the queue, then exit",
+        )
+
+    def handle(self, *args, once: bool, requeue_failed: bool, **options) -> None:
+        if requeue_failed:
+            count = outbox_requeue_failed()
+            self.stdout.write(f"{count} failed message(s) put back in the queue.")
+            return
+        self.check_configuration()
+
+        stopping = threading.Event()
+        self.install_signal_handlers(stopping)
+        lease_owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        concurrency = settings.OUTBOX_CONCURRENCY
+        batch_size = settings.OUTBOX_BATCH_SIZE
+        wakeup = wakeup_for_database(stopping=stopping)
+        due_before = timezone.now() if once else None
+        logger.info(
+            "outbox worker %s delivering to %s (batch %d, %d in flight)",
+            lease_owner, settings.NOTIFICATIONS_URL, batch_size, concurrency,
+        )
+        with (
+            NotificationsClient(
+                url=settings.NOTIFICATIONS_URL,
+                token=settings.NOTIFICATIONS_TOKEN,
+                timeout=settings.OUTBOX_HTTP_TIMEOUT,
+                max_connections=concurrency,
+            ) as client,
+            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox-send") as executor,
+        ):
+            try:
+                while not stopping.is_set():
+                    report = deliver_due_messages(
+                        client=client,
+                        executor=executor,
+                        lease_owner=lease_owner,
+                        limit=batch_size,
+                        stopping=stopping,
+                        due_before=due_before,
+                    )
+                    if report.claimed:
+                        logger.info("%s", report)
+                    if report.claimed < batch_size:
+                        if once:
+                            break
+                        wakeup.wait(settings.OUTBOX_POLL_INTERVAL)
+            finally:
+                wakeup.close()
+        logger.info("outbox worker %s stopped", lease_owner)
+
+    def check_configuration(self) -> None:
+        missing = [name for name in REQUIRED_SETTINGS if not getattr(settings, name)]
+        if missing:
+            raise CommandError(
+                f"{', '.join(missing)} not set: the worker needs the notifications service's "
+                "URL, token and owner id (see .env.example)."
+            )
+        if settings.OUTBOX_LEASE_SECONDS <= request_budget_seconds():
+            raise CommandError(
+                f"OUTBOX_LEASE_SECONDS ({settings.OUTBOX_LEASE_SECONDS}) must be more than "
+                f"3 x OUTBOX_HTTP_TIMEOUT ({settings.OUTBOX_HTTP_TIMEOUT}): a lease must "
+                "outlast the requests made under it."
+            )
+
+    def install_signal_handlers(self, stopping: threading.Event) -> None:
+        def stop(signum: int, frame) -> None:
+            logger.info("outbox worker: %s, finishing requests in flight", signal.Signals(signum).name)
+            stopping.set()
+            # A second signal ends the process at once (leases keep that safe).
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
