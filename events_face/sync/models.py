@@ -33,3 +33,20 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} sync at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class SyncLease(models.Model):
+    """The single-run lock on SQLite (see `events_face.sync.services.sync_lock`).
+
+    One row per lock name; its holder owns the lock until `expires_at`, which
+    the holder pushes forward after every page. A crashed run's lease simply
+    expires.
+    """
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=128)
+    acquired_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} held by {self.holder} until {self.expires_at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,210 @@
+"""`manage.py sync_events [--all | --date YYYY-MM-DD] [--watch SECONDS]`: mirror the provider's events.
+
+No flag: incremental, from the date the last successful run started (like
+`--all` when there is none). Exit status 0 when the run succeeded, 1 when it
+failed or could not start (configuration, another sync running). With
+`--watch`, runs incremental syncs until SIGTERM/SIGINT, which stop it between
+pages; a failed run there is reported and the next one tried after the pause.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from datetime import date
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from events_face.sync.models import SyncRun
+from events_face.sync.provider import EventsProviderClient, is_http_url
+from events_face.sync.selectors import sync_incremental_since
+from events_face.sync.services import (
+    PageResult,
+    SyncAlreadyRunning,
+    sync_lock,
+    sync_run_execute,
+    sync_run_start,
+)
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"--date must be a date as YYYY-MM-DD, not {value!r}.") from None
+
+
+class Command(BaseCommand):
+    help = "Mirror events from the events-provider (incremental unless --all or --date)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--all", action="store_true", help="sync every event the provider has")
+        parser.add_argument(
+            "--date", type=str, metavar="YYYY-MM-DD", help="sync events changed on this date or later"
+        )
+        parser.add_argument(
+            "--watch",
+            type=float,
+            metavar="SECONDS",
+            help="repeat incremental syncs, pausing SECONDS between them, until stopped",
+        )
+
+    def handle(self, *args, **options) -> None:
+        if options["all"] and options["date"]:
+            raise CommandError(
+                "--all and --date cannot be used together: --all syncs every event, "
+                "--date only those changed on or after a date."
+            )
+        since = _date(options["date"]) if options["date"] else None
+        watch = options["watch"]
+        if watch is not None and (options["all"] or since):
+            raise CommandError("--watch repeats incremental syncs; it cannot be combined with --all or --date.")
+        if watch is not None and watch < 0:
+            raise CommandError("--watch SECONDS must not be negative.")
+        self._check_configuration()
+
+        self.stop = threading.Event()
+        self.live = self.stdout.isatty()
+        with self._stop_on_signals():
+            if watch is None:
+                if options["all"]:
+                    mode = SyncRun.Mode.ALL
+                else:
+                    mode = SyncRun.Mode.DATE if since else SyncRun.Mode.INCREMENTAL
+                run = self._sync(mode=mode, since=since)
+                if run.status != SyncRun.Status.SUCCEEDED:
+                    raise CommandError(run.error)
+                return
+            while not self.stop.is_set():
+                try:
+                    run = self._sync(mode=SyncRun.Mode.INCREMENTAL, since=None)
+                    if run.status != SyncRun.Status.SUCCEEDED:
+                        self.stderr.write(run.error)
+                except CommandError as exc:
+                    self.stderr.write(str(exc))
+                self.stop.wait(watch)
+
+    # --- one run -----------------------------------------------------------------------------------
+    def _sync(self, *, mode: str, since: date | None) -> SyncRun:
+        client = EventsProviderClient(
+            base_url=settings.EVENTS_PROVIDER_URL,
+            token=settings.EVENTS_PROVIDER_TOKEN,
+            timeout=settings.SYNC_HTTP_TIMEOUT,
+            max_retries=settings.SYNC_MAX_RETRIES,
+            max_backoff=settings.SYNC_BACKOFF_MAX,
+        )
+        started = time.monotonic()
+        try:
+            with client, sync_lock(lease_seconds=settings.SYNC_LEASE_SECONDS) as lock:
+                if mode == SyncRun.Mode.INCREMENTAL:
+                    since = sync_incremental_since()
+                run = sync_run_start(mode=mode, since_date=since)
+                with self._progress(run) as on_page:
+                    sync_run_execute(
+                        run=run, client=client, lock=lock, on_page=on_page, should_stop=self.stop.is_set
+                    )
+        except SyncAlreadyRunning as exc:
+            raise CommandError(str(exc)) from None
+        self._summary(run, time.monotonic() - started)
+        return run
+
+    def _progress(self, run: SyncRun):
+        """A context manager giving the per-page callback: a live display in a terminal."""
+        if not self.live:
+            return _NoProgress()
+        return _LiveProgress(run, self.stdout._out)
+
+    def _summary(self, run: SyncRun, seconds: float) -> None:
+        since = run.since_date.isoformat() if run.since_date else "the beginning"
+        line = (
+            f"sync {run.status} ({run.mode}, changed since {since}): "
+            f"{run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
+            f"{run.skipped} skipped; {run.pages} pages in {seconds:.1f}s"
+        )
+        (self.stdout if run.status == SyncRun.Status.SUCCEEDED else self.stderr).write(line)
+
+    # --- configuration and signals ---------------------------------------------------------------------
+    def _check_configuration(self) -> None:
+        url = settings.EVENTS_PROVIDER_URL
+        if not url:
+            raise CommandError(
+                "EVENTS_PROVIDER_URL is not set: put the provider's events URL "
+                "(e.g. https://provider.example/api/events/) in the environment or .env."
+            )
+        if not is_http_url(url):
+            raise CommandError(f"EVENTS_PROVIDER_URL is not an http(s) URL: {url!r}.")
+        if not settings.EVENTS_PROVIDER_TOKEN:
+            raise CommandError(
+                "EVENTS_PROVIDER_TOKEN is not set: put the provider's token in the environment or .env."
+            )
+
+    @contextmanager
+    def _stop_on_signals(self):
+        """SIGTERM/SIGINT ask for a stop, honoured between pages; a second one acts as usual."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+
+        def request_stop(signum, frame) -> None:
+            self.stop.set()
+            signal.signal(signum, previous[signum])
+
+        for signum in previous:
+            signal.signal(signum, request_stop)
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+class _NoProgress:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc_info) -> None:
+        return None
+
+
+class _LiveProgress:
+    """rich's live display: pages, records, and records per second, updated after each page."""
+
+    def __init__(self, run: SyncRun, stream) -> None:
+        from rich.console import Console
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.run = run
+        self.records = 0
+        self.started = time.monotonic()
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.fields[detail]}"),
+            TimeElapsedColumn(),
+            console=Console(file=stream or sys.stdout),
+            transient=True,
+        )
+        self.task = self.progress.add_task(f"sync ({run.mode})", total=None, detail="waiting for page 1")
+
+    def __enter__(self):
+        self.progress.start()
+        return self.on_page
+
+    def __exit__(self, *exc_info) -> None:
+        self.progress.stop()
+
+    def on_page(self, run: SyncRun, result: PageResult) -> None:
+        self.records += result.records
+        rate = self.records / max(time.monotonic() - self.started, 1e-6)
+        self.progress.update(
+            self.task,
+            detail=(
+                f"{run.pages} pages, {self.records} records ({rate:,.0f}/s): {run.created} created, "
+                f"{run.updated} updated, {run.unchanged} unchanged, {run.skipped} skipped"
+            ),
+        )
