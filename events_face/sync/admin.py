@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from events_face.sync.models import SyncRun
+from events_face.sync.models import SyncLease, SyncRun
 
 
 @admin.register(SyncRun)
@@ -9,3 +9,18 @@ class SyncRunAdmin(admin.ModelAdmin):
     list_filter = ["status", "mode"]
     search_fields = ["error"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]
+
+    # Runs are written by `sync_events` only; the admin shows them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(SyncLease)
+class SyncLeaseAdmin(admin.ModelAdmin):
+    """SQLite's single-run lease: who holds it and until when (deleting it frees a stuck lock)."""
+
+    list_display = ["name", "holder", "acquired_at", "expires_at"]
+    readonly_fields = ["name", "holder", "acquired_at", "expires_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
