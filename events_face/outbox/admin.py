@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from events_face.outbox.models import OutboxMessage
+from events_face.outbox.services import outbox_requeue_failed
 
 
 @admin.register(OutboxMessage)
@@ -9,3 +10,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     list_filter = ["sent", "topic", ("failed_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "payload__email"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["requeue_failed"]
+
+    @admin.action(description="Put failed messages back in the delivery queue")
+    def requeue_failed(self, request, queryset) -> None:
+        count = outbox_requeue_failed(ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{count} failed message(s) put back in the queue; the worker will send them.",
+            messages.SUCCESS if count else messages.WARNING,
+        )

@@ -5,11 +5,11 @@ and against the real test database (`transactional_db`: delivery refuses to
 run inside a transaction, and worker subprocesses must see committed rows).
 """
 
-import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -142,29 +142,38 @@ def worker_env(service: NotificationsService, **overrides: str) -> dict[str, str
 
 
 class WorkerProcesses:
-    """`manage.py worker` subprocesses, stopped (and reaped) at the end of the test."""
+    """`manage.py worker` subprocesses logging to files; killed at the end of the test."""
 
-    def __init__(self) -> None:
-        self.processes: list[subprocess.Popen] = []
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.processes: list[tuple[subprocess.Popen, Path]] = []
 
     def start(self, env: dict[str, str], *args: str) -> subprocess.Popen:
-        process = manage(
-            "worker", *args, env=env,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )
-        self.processes.append(process)
+        log = self.log_dir / f"worker-{len(self.processes)}.log"
+        with log.open("w") as output:
+            process = manage("worker", *args, env=env, stdout=output, stderr=subprocess.STDOUT)
+        self.processes.append((process, log))
         return process
 
+    def run(self, env: dict[str, str], *args: str, timeout: float = 60) -> tuple[int, str]:
+        """Run a worker to its end; returns (exit code, output)."""
+        process = self.start(env, *args)
+        return process.wait(timeout=timeout), self.output(process)
+
+    def output(self, process: subprocess.Popen) -> str:
+        log = next(log for started, log in self.processes if started is process)
+        return log.read_text()
+
     def stop_all(self) -> None:
-        for process in self.processes:
+        for process, _log in self.processes:
             if process.poll() is None:
-                process.send_signal(signal.SIGKILL)
-            process.communicate(timeout=10)
+                process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture
-def workers() -> Iterator[WorkerProcesses]:
-    processes = WorkerProcesses()
+def workers(tmp_path) -> Iterator[WorkerProcesses]:
+    processes = WorkerProcesses(tmp_path)
     yield processes
     processes.stop_all()
 
