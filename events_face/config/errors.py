@@ -51,18 +51,23 @@ def _first_code(codes) -> str:
     return str(codes)
 
 
-def _fields(detail) -> dict:
+def _fields(detail) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {name: _messages(value) for name, value in detail.items()}
     return {"non_field_errors": _messages(detail)}
 
 
-def _messages(value):
+def _messages(value, prefix: str = "") -> list[str]:
+    """A flat list of messages; errors of list items are prefixed "item N: "."""
     if isinstance(value, dict):
-        return {name: _messages(inner) for name, inner in value.items()}
+        return [
+            message
+            for key, inner in value.items()
+            for message in _messages(inner, f"{prefix}item {key}: " if str(key).isdigit() else f"{prefix}{key}: ")
+        ]
     if isinstance(value, list):
-        return [_messages(item) for item in value]
-    return str(value)
+        return [message for item in value for message in _messages(item, prefix)]
+    return [f"{prefix}{value}"]
 
 
 def api_exception_handler(exc, context):

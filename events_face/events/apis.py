@@ -3,13 +3,14 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
 from events_face.config import schema
-from events_face.events.pagination import EventKeysetPagination
+from events_face.events.pagination import EventKeysetPagination, InvalidCursor
 from events_face.events.selectors import event_get, event_list, registration_list
 from events_face.events.serializers import (
     EventDetailSerializer,
@@ -100,6 +101,13 @@ class RegistrationPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
 
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            # DRF answers a bad cursor with 404; it is bad input, like the event list's.
+            raise InvalidCursor() from None
+
 
 class RegistrationListApi(GenericAPIView):
     pagination_class = RegistrationPagination
@@ -107,7 +115,11 @@ class RegistrationListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="registrations_list",
-        responses={200: RegistrationSerializer(many=True), 401: schema.UNAUTHORIZED},
+        responses={
+            200: RegistrationSerializer(many=True),
+            400: schema.error("Bad cursor or page size (`invalid_cursor`, `invalid`)."),
+            401: schema.UNAUTHORIZED,
+        },
     )
     def get(self, request):
         page = self.paginate_queryset(registration_list(user=request.user))

@@ -241,3 +241,13 @@ def test_an_unknown_or_malformed_event_id_is_404(auth_client, event_id):
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_errors_of_several_status_values_are_flat_lists_of_messages(auth_client):
+    response = auth_client.get("/api/events/?status=bogus,new,worse")
+
+    assert response.status_code == 400
+    messages = response.json()["error"]["fields"]["status"]
+    assert all(isinstance(message, str) for message in messages)
+    assert any(message.startswith("item 0: ") for message in messages)
+    assert any(message.startswith("item 2: ") for message in messages)

@@ -279,3 +279,10 @@ def test_when_the_outbox_insert_fails_the_registration_is_rolled_back_too(user):
 
     assert not Registration.objects.exists()
     assert not OutboxMessage.objects.exists()
+
+
+def test_a_tampered_registrations_cursor_is_400(auth_client):
+    response = auth_client.get("/api/registrations/?cursor=G%C2%A4%C3%8D%0A")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
