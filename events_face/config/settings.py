@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "events_face.events",
     "events_face.outbox",
     "events_face.sync",
+    "events_face.monitoring",
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,10 @@ SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=30.0)
 SYNC_BACKOFF_MAX = env.float("SYNC_BACKOFF_MAX", default=30.0)
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
+
+# --- Monitoring ----------------------------------------------------------------------
+# Bearer token for /api/metrics/; unset: metrics are open with DEBUG on, off otherwise.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,92 @@
+"""Health check and Prometheus metrics.
+
+`/api/health/` is public and cheap: 200 when the database answers, else 503.
+`/api/metrics/` is Prometheus text. It needs `Authorization: Bearer
+$METRICS_TOKEN`; without METRICS_TOKEN configured it is open only when DEBUG is
+on, and 404 otherwise, so a production deployment never leaks it by accident.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events_face.config import schema
+from events_face.monitoring.selectors import database_is_reachable, service_metrics
+
+
+class HealthApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="health",
+        responses={
+            200: inline_serializer("Health", {"status": serializers.CharField()}),
+            503: schema.error("The database does not answer (`unavailable`)."),
+        },
+    )
+    def get(self, request):
+        if not database_is_reachable():
+            return Response(
+                {"error": {"code": "unavailable", "message": "The database does not answer."}},
+                status=503,
+            )
+        return Response({"status": "ok"})
+
+
+def _gauge(name: str, help_text: str, value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"# HELP {name} {help_text}\n# TYPE {name} gauge\n{name} {value:g}\n"
+
+
+class MetricsApi(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        operation_id="metrics",
+        responses={
+            (200, "text/plain"): str,
+            403: schema.error("Wrong metrics token (`permission_denied`)."),
+            404: schema.error("Metrics are off: METRICS_TOKEN is not set (`not_found`)."),
+        },
+    )
+    def get(self, request):
+        token = settings.METRICS_TOKEN
+        if not token and not settings.DEBUG:
+            raise NotFound("Metrics are off; set METRICS_TOKEN to turn them on.")
+        if token and not secrets.compare_digest(
+            request.headers.get("Authorization", ""), f"Bearer {token}"
+        ):
+            raise PermissionDenied("A valid metrics token is required.")
+        metrics = service_metrics()
+        body = "".join(
+            [
+                _gauge("events_face_outbox_pending", "Messages not yet sent nor failed.", metrics.outbox.pending),
+                _gauge("events_face_outbox_failed", "Messages that stopped retrying.", metrics.outbox.failed),
+                _gauge(
+                    "events_face_outbox_oldest_pending_age_seconds",
+                    "Age of the oldest pending message.",
+                    metrics.outbox.oldest_pending_age_seconds,
+                ),
+                _gauge(
+                    "events_face_sync_last_success_age_seconds",
+                    "Seconds since the last successful sync finished.",
+                    metrics.sync.last_success_age_seconds,
+                ),
+                _gauge(
+                    "events_face_sync_last_run_failed",
+                    "1 when the most recent finished sync run failed.",
+                    int(metrics.sync.last_run_failed),
+                ),
+            ]
+        )
+        return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -1,0 +1,63 @@
+"""GET /api/health/ and GET /api/metrics/."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from events_face.outbox.models import OutboxMessage
+from events_face.sync.models import SyncRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_health_is_public_and_ok_while_the_database_answers(api_client):
+    response = api_client.get("/api/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def metric(body: str, name: str) -> float:
+    [line] = [line for line in body.splitlines() if line.startswith(f"{name} ")]
+    return float(line.split()[1])
+
+
+def test_metrics_report_the_outbox_and_the_last_sync(api_client, settings):
+    settings.METRICS_TOKEN = "metrics-secret"
+    now = timezone.now()
+    old = OutboxMessage.objects.create(topic="t", payload={})
+    OutboxMessage.objects.filter(pk=old.pk).update(created_at=now - timedelta(minutes=10))
+    OutboxMessage.objects.create(topic="t", payload={})
+    OutboxMessage.objects.create(topic="t", payload={}, sent=True, sent_at=now)
+    OutboxMessage.objects.create(topic="t", payload={}, failed_at=now)
+    SyncRun.objects.create(mode="all", started_at=now - timedelta(hours=1), finished_at=now - timedelta(minutes=59), status="succeeded")
+    SyncRun.objects.create(mode="incremental", started_at=now - timedelta(minutes=5), finished_at=now - timedelta(minutes=4), status="failed")
+
+    response = api_client.get("/api/metrics/", HTTP_AUTHORIZATION="Bearer metrics-secret")
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    body = response.content.decode()
+    assert metric(body, "events_face_outbox_pending") == 2
+    assert metric(body, "events_face_outbox_failed") == 1
+    assert 590 <= metric(body, "events_face_outbox_oldest_pending_age_seconds") <= 700
+    assert 59 * 60 <= metric(body, "events_face_sync_last_success_age_seconds") <= 61 * 60
+    assert metric(body, "events_face_sync_last_run_failed") == 1
+
+
+def test_metrics_need_the_token_when_one_is_set(api_client, settings):
+    settings.METRICS_TOKEN = "metrics-secret"
+
+    assert api_client.get("/api/metrics/").status_code == 403
+    assert api_client.get("/api/metrics/", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+
+
+def test_metrics_are_off_in_production_without_a_token(api_client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.DEBUG = False
+
+    response = api_client.get("/api/metrics/")
+
+    assert response.status_code == 404
+    assert "METRICS_TOKEN" in response.json()["error"]["message"]
