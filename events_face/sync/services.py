@@ -260,7 +260,7 @@ def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
         current = stored.get(record.id)
         if current is None:
             created += 1
-        elif current == values or record.changed_at < current[-1]:
+        elif current == values or record.changed_at < current[-1]:  # [-1]: provider_changed_at
             unchanged += 1  # the same, or older than what we hold: nothing to write
             continue
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -10,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from events_face.sync.models import SyncRun
-from tests.processes import Emulator, start_emulator
+from tests.processes import Emulator, command_env, manage, start_emulator
 
 TOKEN = "provider-test-token"
 
@@ -125,3 +127,22 @@ def sync(*args: str) -> SyncResult:
     if run is not None and latest is not None and run.pk == latest.pk:
         run = None  # the command recorded no run
     return SyncResult(run=run, stdout=stdout.getvalue(), stderr=stderr.getvalue(), error=error)
+
+
+def sync_process(provider: Provider, *args: str, **env: str) -> subprocess.Popen:
+    """`manage.py sync_events ARGS` as a real process on the test database, output captured."""
+    return manage(
+        "sync_events", *args,
+        env=command_env(
+            EVENTS_PROVIDER_URL=provider.url, EVENTS_PROVIDER_TOKEN=TOKEN, LOG_LEVEL="WARNING", **env
+        ),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def wait_for_requests(provider: Provider, count: int, timeout: float = 20.0) -> None:
+    """Wait, at most `timeout`, until the provider has received `count` data requests."""
+    deadline = time.monotonic() + timeout
+    while len(provider.requests()) < count:
+        assert time.monotonic() < deadline, f"the provider did not get {count} requests in {timeout}s"
+        time.sleep(0.05)

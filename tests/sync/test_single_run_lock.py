@@ -1,33 +1,14 @@
 """Only one `sync_events` at a time, with real concurrent processes on a real database."""
 
-import subprocess
 import time
 
 import pytest
 
 from events_face.events.models import Event
 from events_face.sync.models import SyncRun
-from tests.processes import command_env, manage
-from tests.sync.conftest import TOKEN, Provider, sync
+from tests.sync.conftest import Provider, sync, sync_process, wait_for_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
-
-
-def sync_process(provider: Provider, *args: str, **env: str) -> subprocess.Popen:
-    return manage(
-        "sync_events", *args,
-        env=command_env(
-            EVENTS_PROVIDER_URL=provider.url, EVENTS_PROVIDER_TOKEN=TOKEN, LOG_LEVEL="WARNING", **env
-        ),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-def wait_for_requests(provider: Provider, count: int, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while len(provider.requests()) < count:
-        assert time.monotonic() < deadline, f"the provider did not get {count} requests in {timeout}s"
-        time.sleep(0.05)
 
 
 @pytest.fixture

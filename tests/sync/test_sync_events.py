@@ -118,15 +118,15 @@ def test_incremental_asks_from_the_date_the_last_successful_run_started(provider
 
 
 def test_an_upstream_change_shows_up_after_an_incremental_run(provider):
-    sync("--all")
+    first = sync("--all").run
     changed = provider.change(count=3, add=2)
     provider.forget_requests()
 
     result = sync()
 
-    today = result.run.started_at.astimezone(UTC).date()
-    assert provider.queries() == [f"changed_at={today.isoformat()}"]
-    assert (result.run.created, result.run.updated, result.run.unchanged) == (2, 3, 0)
+    assert provider.queries()[0] == f"changed_at={first.started_at.astimezone(UTC).date().isoformat()}"
+    # Unchanged ones may come too: the provider's date, at +03:00, can be a day ahead of ours.
+    assert (result.run.created, result.run.updated) == (2, 3)
     for record in changed:
         event = Event.objects.get(pk=record["id"])
         assert event.name == record["name"] and event.status == record["status"]

@@ -2,13 +2,14 @@
 
 import signal
 import time
+from datetime import UTC
+from itertools import pairwise
 
 import pytest
-from django.utils import timezone
 
 from events_face.events.models import Event
 from events_face.sync.models import SyncRun
-from tests.sync.test_single_run_lock import sync_process, wait_for_requests
+from tests.sync.conftest import sync_process, wait_for_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -36,8 +37,8 @@ def test_watch_repeats_incremental_syncs_until_sigterm(start_provider):
     runs = list(SyncRun.objects.order_by("started_at"))
     assert all(run.status == "succeeded" and run.mode == "incremental" for run in runs)
     assert runs[0].since_date is None and runs[0].created == 45
-    today = timezone.now().date()
-    assert all(run.since_date == today for run in runs[1:])
+    for previous, run in pairwise(runs):
+        assert run.since_date == previous.started_at.astimezone(UTC).date()
     assert sum(run.created for run in runs) == 46 == Event.objects.count()
 
 

@@ -18,6 +18,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
 
 from events_face.sync.models import SyncRun
 from events_face.sync.provider import EventsProviderClient, is_http_url
@@ -80,12 +81,16 @@ class Command(BaseCommand):
                     raise CommandError(run.error)
                 return
             while not self.stop.is_set():
+                # Like a request boundary: drop a connection that broke or grew old.
+                close_old_connections()
                 try:
                     run = self._sync(mode=SyncRun.Mode.INCREMENTAL, since=None)
                     if run.status != SyncRun.Status.SUCCEEDED:
                         self.stderr.write(run.error)
                 except CommandError as exc:
                     self.stderr.write(str(exc))
+                except DatabaseError as exc:  # the database may come back by the next round
+                    self.stderr.write(f"sync failed on a database error: {exc}")
                 self.stop.wait(watch)
 
     # --- one run -----------------------------------------------------------------------------------
@@ -183,13 +188,12 @@ class _LiveProgress:
         self.started = time.monotonic()
         self.progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}"),
             TextColumn("{task.fields[detail]}"),
             TimeElapsedColumn(),
             console=Console(file=stream or sys.stdout),
             transient=True,
         )
-        self.task = self.progress.add_task(f"sync ({run.mode})", total=None, detail="waiting for page 1")
+        self.task = self.progress.add_task(f"sync ({run.mode})", total=None, detail=f"sync ({run.mode}): waiting for page 1")
 
     def __enter__(self):
         self.progress.start()
@@ -204,7 +208,7 @@ class _LiveProgress:
         self.progress.update(
             self.task,
             detail=(
-                f"{run.pages} pages, {self.records} records ({rate:,.0f}/s): {run.created} created, "
-                f"{run.updated} updated, {run.unchanged} unchanged, {run.skipped} skipped"
+                f"{run.pages:,} pages, {self.records:,} records, {rate:,.0f}/s "
+                f"[dim](+{run.created:,} ~{run.updated:,} ={run.unchanged:,} skipped {run.skipped:,})[/]"
             ),
         )
