@@ -22,9 +22,14 @@ Leases and locks: the whole rule, in one place
    `leased_until`, and moves `next_attempt_at` to that same moment: a leased
    message is simply not due, so no other worker takes it, and the claim
    query needs no more than the `outbox_due_idx` partial index.
-3. Requests are made only between the claim's transaction and the
-   outcome's: never while a transaction is open or a row lock held
-   (`deliver_due_messages` refuses to run inside one).
+3. No transaction ever contains or waits for a request. Requests run on
+   the executor's sender threads, which never touch the database; claims and
+   outcomes run on the worker's own thread, in transactions made only of
+   their own few queries (`batch_start` refuses to run inside a transaction).
+   A message's request starts after its claim committed, and its outcome is
+   written after the request ended. The worker claims batch N+1 and records
+   batch N-1 while batch N is on the wire: those transactions touch other
+   rows and last milliseconds whatever the service does.
 4. A worker never starts a request that could outlive its lease: a claimed
    message whose lease has less than `3 x OUTBOX_HTTP_TIMEOUT` left is
    released unsent. So a live worker's lease cannot expire under a request.
@@ -185,7 +190,11 @@ def outcomes_record(
     report.sent = len(delivered)
     report.released = len(released)
 
-    refused = Counter(result.status for _, result in deliveries if result and result.outcome == Outcome.UNAUTHORIZED)
+    refused = Counter(
+        result.status
+        for _, result in deliveries
+        if result is not None and result.outcome == Outcome.UNAUTHORIZED
+    )
     for status, count in refused.items():
         logger.error(
             "the notifications service refused our token (HTTP %s) for %d message(s): "
@@ -194,6 +203,77 @@ def outcomes_record(
             count,
         )
     return report
+
+
+class InFlightBatch:
+    """A claimed batch whose requests are queued on, or running in, the executor."""
+
+    def __init__(
+        self,
+        *,
+        full: bool,
+        messages: list[OutboxMessage],
+        client: NotificationsClient,
+        executor: Executor,
+        lease_owner: str,
+        stopping: threading.Event | None,
+        claimed_at: float,
+    ) -> None:
+        # A full batch suggests more is due: claim the next one right away.
+        self.full = full
+        self.messages = messages
+        self.lease_owner = lease_owner
+        self.claimed_at = claimed_at
+        # Rule 4: the last moment a request may start and still end inside the lease.
+        last_start = claimed_at + settings.OUTBOX_LEASE_SECONDS - request_budget_seconds()
+
+        def send(message: OutboxMessage) -> SendResult | None:
+            if (stopping is not None and stopping.is_set()) or time.monotonic() > last_start:
+                return None
+            return client.send(notification_body(message))
+
+        self.futures = [executor.submit(send, message) for message in messages]
+
+    def finish(self) -> BatchReport:
+        """Wait for every request of the batch, then record the outcomes."""
+        results = [future.result() for future in self.futures]
+        report = outcomes_record(
+            lease_owner=self.lease_owner, deliveries=list(zip(self.messages, results))
+        )
+        report.seconds = time.monotonic() - self.claimed_at
+        return report
+
+
+def batch_start(
+    *,
+    client: NotificationsClient,
+    executor: Executor,
+    lease_owner: str,
+    limit: int,
+    stopping: threading.Event | None = None,
+    due_before: datetime | None = None,
+) -> InFlightBatch | None:
+    """Claim a batch and queue its requests on the executor; None if nothing is due.
+
+    The executor's threads bound the requests in flight and never touch the
+    database; the caller's thread runs the transactions (rule 3). Once
+    `stopping` is set, no new request starts: queued messages are released.
+    """
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("deliveries make HTTP requests: never start one in a transaction")
+    claimed_at = time.monotonic()
+    messages = claim_batch(lease_owner=lease_owner, limit=limit, due_before=due_before)
+    if not messages:
+        return None
+    return InFlightBatch(
+        full=len(messages) >= limit,
+        messages=messages,
+        client=client,
+        executor=executor,
+        lease_owner=lease_owner,
+        stopping=stopping,
+        claimed_at=claimed_at,
+    )
 
 
 def deliver_due_messages(
@@ -205,26 +285,13 @@ def deliver_due_messages(
     stopping: threading.Event | None = None,
     due_before: datetime | None = None,
 ) -> BatchReport:
-    """Claim one batch, send it with the executor's threads, record the outcomes.
-
-    The executor bounds the requests in flight. Once `stopping` is set, no new
-    request starts; the messages not yet sent are released for another worker.
-    """
-    if transaction.get_connection().in_atomic_block:
-        raise RuntimeError("deliver_due_messages makes HTTP requests: never call it in a transaction")
-    started = time.monotonic()
-    messages = claim_batch(lease_owner=lease_owner, limit=limit, due_before=due_before)
-    if not messages:
-        return BatchReport()
-    # Rule 4: the last moment a request may start and still end inside the lease.
-    last_start = started + settings.OUTBOX_LEASE_SECONDS - request_budget_seconds()
-
-    def send(message: OutboxMessage) -> SendResult | None:
-        if (stopping is not None and stopping.is_set()) or time.monotonic() > last_start:
-            return None
-        return client.send(notification_body(message))
-
-    results = list(executor.map(send, messages))
-    report = outcomes_record(lease_owner=lease_owner, deliveries=list(zip(messages, results)))
-    report.seconds = time.monotonic() - started
-    return report
+    """Claim one batch, send it, record the outcomes: `batch_start` then `finish`."""
+    batch = batch_start(
+        client=client,
+        executor=executor,
+        lease_owner=lease_owner,
+        limit=limit,
+        stopping=stopping,
+        due_before=due_before,
+    )
+    return batch.finish() if batch is not None else BatchReport()

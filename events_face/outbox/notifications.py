@@ -133,7 +133,8 @@ class NotificationsClient:
         except httpx.TimeoutException as exc:
             return SendResult(Outcome.RETRY, detail=f"timeout ({type(exc).__name__})")
         except httpx.TransportError as exc:
-            return SendResult(Outcome.RETRY, detail=f"{type(exc).__name__}: {exc}"[:BODY_EXCERPT_CHARS])
+            detail = f"{type(exc).__name__}: {exc}"
+            return SendResult(Outcome.RETRY, detail=detail[:BODY_EXCERPT_CHARS])
         return SendResult(
             _classify(response.status_code),
             status=response.status_code,

@@ -23,9 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
-from events_face.outbox.delivery import deliver_due_messages, request_budget_seconds
+from events_face.outbox.delivery import batch_start, request_budget_seconds
 from events_face.outbox.notifications import NotificationsClient
 from events_face.outbox.services import outbox_requeue_failed
 from events_face.outbox.wakeup import wakeup_for_database
@@ -73,27 +74,41 @@ class Command(BaseCommand):
                 timeout=settings.OUTBOX_HTTP_TIMEOUT,
                 max_connections=concurrency,
             ) as client,
-            ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="outbox-send") as executor,
+            ThreadPoolExecutor(concurrency, thread_name_prefix="outbox-send") as executor,
         ):
+            batch_options = {
+                "client": client,
+                "executor": executor,
+                "lease_owner": lease_owner,
+                "limit": batch_size,
+                "stopping": stopping,
+                "due_before": due_before,
+            }
             try:
                 while not stopping.is_set():
-                    report = deliver_due_messages(
-                        client=client,
-                        executor=executor,
-                        lease_owner=lease_owner,
-                        limit=batch_size,
-                        stopping=stopping,
-                        due_before=due_before,
-                    )
-                    if report.claimed:
-                        logger.info("%s", report)
-                    if report.claimed < batch_size:
-                        if once:
-                            break
-                        wakeup.wait(settings.OUTBOX_POLL_INTERVAL)
+                    try:
+                        self.deliver_until_idle(batch_options, stopping)
+                    except DatabaseError:
+                        # Whatever was in flight stays leased and is sent again later.
+                        logger.exception("outbox worker: database error; retrying after a poll")
+                        connection.close()
+                    if once:
+                        break
+                    wakeup.wait(settings.OUTBOX_POLL_INTERVAL)
             finally:
                 wakeup.close()
         logger.info("outbox worker %s stopped", lease_owner)
+
+    def deliver_until_idle(self, batch_options: dict, stopping: threading.Event) -> None:
+        batch = batch_start(**batch_options)
+        while batch is not None:
+            # Claim the next batch while this one is on the wire, so the senders
+            # never wait for the database (delivery.py, rule 3).
+            upcoming = None
+            if batch.full and not stopping.is_set():
+                upcoming = batch_start(**batch_options)
+            logger.info("%s", batch.finish())
+            batch = upcoming
 
     def check_configuration(self) -> None:
         missing = [name for name in REQUIRED_SETTINGS if not getattr(settings, name)]
@@ -111,7 +126,8 @@ class Command(BaseCommand):
 
     def install_signal_handlers(self, stopping: threading.Event) -> None:
         def stop(signum: int, frame) -> None:
-            logger.info("outbox worker: %s, finishing requests in flight", signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            logger.info("outbox worker: %s, finishing requests in flight", name)
             stopping.set()
             # A second signal ends the process at once (leases keep that safe).
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
