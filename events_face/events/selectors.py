@@ -37,16 +37,22 @@ def _start_of(day: date) -> datetime:
 def event_list(*, filters: dict[str, Any] | None = None, now: datetime | None = None) -> QuerySet[Event]:
     """Events for the public list, ordered for keyset pagination.
 
-    Defaults: statuses `new` and `published`, events not yet started. Giving
-    `status` replaces the status default (`all` lifts it); giving `date_from`
-    or `date_to` replaces the "upcoming" default.
+    Default: the events one can register for now (status `new` or
+    `published`, deadline not passed, not started). Giving `status` replaces
+    that with the statuses asked for (`all` lifts it) among events not yet
+    started; giving `date_from` or `date_to` replaces "not yet started".
     """
     filters = filters or {}
     now = now or timezone.now()
     queryset = Event.objects.select_related("venue")
 
-    statuses = filters.get("status") or list(Event.OPEN_STATUSES)
-    if ALL_STATUSES not in statuses:
+    statuses = filters.get("status")
+    if not statuses:
+        queryset = queryset.filter(
+            Q(status__in=Event.OPEN_STATUSES)
+            & (Q(registration_deadline__isnull=True) | Q(registration_deadline__gt=now))
+        )
+    elif ALL_STATUSES not in statuses:
         queryset = queryset.filter(status__in=statuses)
 
     date_from, date_to = filters.get("date_from"), filters.get("date_to")

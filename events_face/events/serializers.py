@@ -58,7 +58,7 @@ class EventListFilterSerializer(serializers.Serializer):
     status = StatusListField(
         required=False,
         allow_empty=False,
-        help_text="One or several statuses (comma-separated or repeated), or `all`. Default: new, published.",
+        help_text="One or several statuses (comma-separated or repeated), or `all`. Default: open for registration now (new or published, deadline not passed).",
     )
     date_from = serializers.DateField(required=False, help_text="Events on or after this date (UTC). Replaces the upcoming-only default.")
     date_to = serializers.DateField(required=False, help_text="Events on or before this date (UTC).")

@@ -19,12 +19,16 @@ def slow_provider(start_provider) -> Provider:
 
 
 def test_a_second_concurrent_run_exits_at_once_with_a_clear_message(slow_provider):
+    # Slow enough that the first run surely still holds the lock while the second
+    # process starts up on a loaded machine; sped up again once the second is done.
+    slow_provider.set_faults(latency=3)
     first = sync_process(slow_provider, "--all")
     try:
         wait_for_requests(slow_provider, 1)
 
         second = sync_process(slow_provider, "--all")
         _, second_err = second.communicate(timeout=20)
+        slow_provider.set_faults(latency=0)
 
         assert second.returncode == 1
         assert "Another sync_events is running" in second_err
