@@ -113,7 +113,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_a_restart_finishes_the_j
     workers, notifications_service
 ):
     messages = make_messages(300)
-    notifications_service.set_faults(latency_ms=20)
+    # Slow enough that the kill surely lands mid-delivery on a loaded machine.
+    notifications_service.set_faults(latency_ms=50)
     env = worker_env(
         notifications_service,
         OUTBOX_BATCH_SIZE="50",

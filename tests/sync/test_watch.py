@@ -44,7 +44,7 @@ def test_watch_repeats_incremental_syncs_until_sigterm(start_provider):
 
 def test_sigterm_stops_a_run_between_pages(start_provider):
     provider = start_provider(events=45, page_size=10)
-    provider.set_faults(latency=0.3)
+    provider.set_faults(latency=1)  # slow enough that the signal lands mid-run on a loaded machine
     watcher = sync_process(provider, "--watch", "60")
     try:
         wait_for_requests(provider, 1)
