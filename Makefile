@@ -9,7 +9,7 @@ export UV_PYTHON := $(PYTHON_VERSION)
 MANAGE := $(UV) run --frozen python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: run test install migrate lint schema
+.PHONY: run test install migrate lint
 
 $(UV):
 	@python$(PYTHON_VERSION) -m venv .tools 2>/dev/null || python3 -m venv .tools
@@ -30,5 +30,5 @@ run: migrate
 test: install
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
-schema: install
-	@$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+lint: install
+	@$(UV) run --frozen ruff check .

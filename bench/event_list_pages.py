@@ -140,7 +140,7 @@ def main() -> int:
     offset_deep = timed(offset(args.depth), args.repeat)
 
     print(f"\n{args.database}, {args.events:,} events, page size {size}, depth {args.depth:,}, median of {args.repeat}\n")
-    print("| pagination | page 1 (ms) | page at row {:,} (ms) | deep / first |".format(args.depth))
+    print(f"| pagination | page 1 (ms) | page at row {args.depth:,} (ms) | deep / first |")
     print("|---|---|---|---|")
     print(f"| keyset (this API, full request) | {keyset_first:.1f} | {keyset_deep:.1f} | {keyset_deep / keyset_first:.2f}x |")
     print(f"| OFFSET + COUNT (baseline, query + serializer only) | {offset_first:.1f} | {offset_deep:.1f} | {offset_deep / offset_first:.2f}x |")

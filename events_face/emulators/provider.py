@@ -46,7 +46,8 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as dtime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import time as dtime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -382,7 +383,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
         if last is not None:
             params = {"changed_at": since.isoformat()} if since else {}
             params["cursor"] = encode_cursor(last)
-            host = self.headers.get("Host") or "%s:%s" % server.server_address[:2]
+            host = self.headers.get("Host") or "{}:{}".format(*server.server_address[:2])
             next_url = json.dumps(f"http://{host}{url.path}?{urlencode(params)}")
         body = b'{"next":%s,"previous":null,"results":[%s]}' % (next_url.encode(), b",".join(chunks))
         self._send(200, body)

@@ -81,7 +81,8 @@ class Registration(models.Model):
     email = models.EmailField(max_length=254)
     confirmation_code = models.CharField(max_length=16, editable=False)
     # Optional client-chosen key: a repeat by the same user replays the first response.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)
+    # NULL, not "", for "no key": NULLs stay outside the (user, key) unique constraint.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -238,7 +238,7 @@ class InFlightBatch:
         """Wait for every request of the batch, then record the outcomes."""
         results = [future.result() for future in self.futures]
         report = outcomes_record(
-            lease_owner=self.lease_owner, deliveries=list(zip(self.messages, results))
+            lease_owner=self.lease_owner, deliveries=list(zip(self.messages, results, strict=True))
         )
         report.seconds = time.monotonic() - self.claimed_at
         return report

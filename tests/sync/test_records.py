@@ -1,7 +1,7 @@
 """A provider record against the contract: what is accepted, what is skipped and why."""
 
 import uuid
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -56,7 +56,7 @@ def test_null_place_and_null_deadline_are_allowed():
 def test_utc_designator_z_is_an_offset():
     record = event_record_parse(contract_example(event_time="2025-12-01T16:00:00Z"))
     assert record.event_time.tzinfo is not None and record.event_time.utcoffset() == timedelta(0)
-    assert record.event_time == datetime(2025, 12, 1, 16, tzinfo=timezone.utc)
+    assert record.event_time == datetime(2025, 12, 1, 16, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

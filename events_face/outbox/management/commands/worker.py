@@ -117,7 +117,7 @@ class Command(BaseCommand):
                 f"{', '.join(missing)} not set: the worker needs the notifications service's "
                 "URL, token and owner id (see .env.example)."
             )
-        if settings.OUTBOX_LEASE_SECONDS <= request_budget_seconds():
+        if request_budget_seconds() >= settings.OUTBOX_LEASE_SECONDS:
             raise CommandError(
                 f"OUTBOX_LEASE_SECONDS ({settings.OUTBOX_LEASE_SECONDS}) must be more than "
                 f"3 x OUTBOX_HTTP_TIMEOUT ({settings.OUTBOX_HTTP_TIMEOUT}): a lease must "
