@@ -24,7 +24,8 @@ install: .venv/.synced
 migrate: install
 	@$(MANAGE) migrate --no-input
 
-run: migrate
+# Migrates, then starts the web server, worker, periodic sync and emulators.
+run: install
 	@$(UV) run --frozen python -m events_face.devstack
 
 test: install

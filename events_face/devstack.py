@@ -1,6 +1,7 @@
 """`make run`: the whole service on one machine, with zero configuration.
 
-Starts, as child processes, and stops them together on Ctrl-C or SIGTERM:
+Applies migrations, then starts, as child processes, and stops them together
+on Ctrl-C or SIGTERM:
 
 - the web server on http://127.0.0.1:8000 (PORT overrides the port);
 - the outbox worker (`manage.py worker`);
@@ -59,6 +60,16 @@ class Stack:
         self.children.append((name, process))
         return process
 
+    def start_emulator(self, kind: str, port: int, path: str, *args: str) -> tuple[str, str]:
+        """Start an upstream emulator with a token made up for this run; (url, token)."""
+        token = secrets.token_urlsafe(24)
+        process = self.start(
+            f"{kind} emulator",
+            *("-m", "events_face.emulators", kind, "--port", str(port), "--token", token, *args),
+        )
+        _wait_for_port(port, process, f"{kind} emulator")
+        return f"http://{HOST}:{port}{path}", token
+
     def stop(self) -> None:
         for _name, process in reversed(self.children):
             if process.poll() is None:
@@ -91,27 +102,20 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminate)
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=PROJECT_DIR)
+    if migrate.returncode != 0:
+        return migrate.returncode
     try:
         if not _configured("EVENTS_PROVIDER_URL"):
-            token = secrets.token_urlsafe(24)
-            emulator = stack.start(
-                "provider emulator",
-                *("-m", "events_face.emulators", "provider", "--port", str(PROVIDER_EMULATOR_PORT)),
-                *("--events", "300", "--seed", "1", "--token", token),
+            url, token = stack.start_emulator(
+                "provider", PROVIDER_EMULATOR_PORT, "/api/events/", "--events", "300", "--seed", "1"
             )
-            _wait_for_port(PROVIDER_EMULATOR_PORT, emulator, "provider emulator")
-            url = f"http://{HOST}:{PROVIDER_EMULATOR_PORT}/api/events/"
             stack.env.update(EVENTS_PROVIDER_URL=url, EVENTS_PROVIDER_TOKEN=token)
             lines.append(f"  Provider emulator:      {url}  (EVENTS_PROVIDER_URL not set)")
         if not _configured("NOTIFICATIONS_URL"):
-            token = secrets.token_urlsafe(24)
-            emulator = stack.start(
-                "notifications emulator",
-                *("-m", "events_face.emulators", "notifications"),
-                *("--port", str(NOTIFICATIONS_EMULATOR_PORT), "--token", token),
+            url, token = stack.start_emulator(
+                "notifications", NOTIFICATIONS_EMULATOR_PORT, "/api/notifications"
             )
-            _wait_for_port(NOTIFICATIONS_EMULATOR_PORT, emulator, "notifications emulator")
-            url = f"http://{HOST}:{NOTIFICATIONS_EMULATOR_PORT}/api/notifications"
             stack.env.update(NOTIFICATIONS_URL=url, NOTIFICATIONS_TOKEN=token)
             if not _configured("NOTIFICATIONS_OWNER_ID"):
                 stack.env["NOTIFICATIONS_OWNER_ID"] = str(uuid.uuid5(uuid.NAMESPACE_DNS, "events-face.local"))
