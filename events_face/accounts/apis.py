@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
@@ -15,8 +16,21 @@ TokenPairSerializer = inline_serializer(
 )
 
 
-# Every POST here can also meet malformed JSON (400), a huge body (413), a non-JSON body (415).
-BODY_ERRORS = {400: schema.BAD_REQUEST, 413: schema.TOO_LARGE, 415: schema.UNSUPPORTED}
+# Every POST here can also meet malformed JSON (400), a huge body (413), a non-JSON
+# body (415), and the per-IP rate limit (429).
+BODY_ERRORS = {
+    400: schema.BAD_REQUEST,
+    413: schema.TOO_LARGE,
+    415: schema.UNSUPPORTED,
+    429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
+}
+
+
+class AuthThrottled:
+    """Mixin: the `auth` rate (AUTH_THROTTLE_RATE) per client IP."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
 LOGIN_RESPONSES = {
     200: TokenPairSerializer,
     **BODY_ERRORS,
@@ -38,7 +52,7 @@ class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class RegisterApi(APIView):
+class RegisterApi(AuthThrottled, APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
 
@@ -54,7 +68,7 @@ class RegisterApi(APIView):
         return Response(token_pair_for(user), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(TokenObtainPairView):
+class LoginApi(AuthThrottled, TokenObtainPairView):
     """Username and password in, an access and a refresh token out."""
 
     @extend_schema(
@@ -71,7 +85,7 @@ class TokenApi(LoginApi):
         return super().post(request, *args, **kwargs)
 
 
-class RefreshApi(TokenRefreshView):
+class RefreshApi(AuthThrottled, TokenRefreshView):
     """Rotates: a new pair comes back and the refresh token sent is blacklisted."""
 
     @extend_schema(
@@ -82,7 +96,7 @@ class RefreshApi(TokenRefreshView):
         return super().post(request, *args, **kwargs)
 
 
-class LogoutApi(APIView):
+class LogoutApi(AuthThrottled, APIView):
     """Blacklists the refresh token; holding it is proof enough, no access token needed."""
 
     permission_classes = [AllowAny]

@@ -138,6 +138,11 @@ STORAGES = {
 # Without collectstatic (local runs, tests), serve straight from the apps.
 WHITENOISE_USE_FINDERS = True
 
+# Holds throttling counters. The default is per process; with many web
+# processes point CACHE_URL at a shared cache (e.g. dbcache://events_face_cache
+# after `manage.py createcachetable`).
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://events-face")}
+
 # Request bodies over this size get 413; the API's bodies are small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 
@@ -162,6 +167,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "events_face.config.errors.api_exception_handler",
+    # Password guessing and sign-up floods: per client IP, on the auth endpoints only.
+    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
     "UNAUTHENTICATED_USER": None,
 }
 if DEBUG:

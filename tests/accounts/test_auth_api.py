@@ -146,3 +146,19 @@ def test_a_forged_access_token_is_401(api_client):
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_not_valid"
+
+
+def test_too_many_login_attempts_from_one_address_are_throttled(api_client):
+    make_user("grace", password=PASSWORD)
+    attempts = [
+        api_client.post("/api/auth/login", {"username": "grace", "password": f"guess{i}"}, format="json")
+        for i in range(21)
+    ]
+
+    assert [r.status_code for r in attempts[:20]] == [401] * 20
+    assert attempts[20].status_code == 429
+    assert attempts[20].json()["error"]["code"] == "throttled"
+    assert int(attempts[20].headers["Retry-After"]) > 0
+    # Even the right password waits until the window has passed.
+    right = api_client.post("/api/auth/login", {"username": "grace", "password": PASSWORD}, format="json")
+    assert right.status_code == 429
