@@ -169,6 +169,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "events_face.config.errors.api_exception_handler",
     # Password guessing and sign-up floods: per client IP, on the auth endpoints only.
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
+    # Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,
+    # so a client cannot dodge the rate limit with a forged header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": None,
 }
 if DEBUG:

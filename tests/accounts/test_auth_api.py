@@ -162,3 +162,17 @@ def test_too_many_login_attempts_from_one_address_are_throttled(api_client):
     # Even the right password waits until the window has passed.
     right = api_client.post("/api/auth/login", {"username": "grace", "password": PASSWORD}, format="json")
     assert right.status_code == 429
+
+
+def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(api_client):
+    statuses = [
+        api_client.post(
+            "/api/auth/login",
+            {"username": "nobody", "password": "x"},
+            format="json",
+            HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
+        ).status_code
+        for i in range(21)
+    ]
+
+    assert statuses[-1] == 429
