@@ -40,6 +40,23 @@ Leases and locks: the whole rule, in one place
    expire and the messages are claimed again, by any worker, with the same
    `id`. If the dead worker's request had been accepted, the retry gets 409
    and is marked sent.
+
+Retrying and giving up
+----------------------
+
+- 429, 5xx, timeout, connection error (RETRY): rescheduled with capped
+  exponential backoff (`retry_delay`, Retry-After honoured), until the
+  message has had OUTBOX_MAX_ATTEMPTS attempts; then it is failed.
+- 401, 403 (UNAUTHORIZED): our token is missing, wrong or expired, which says
+  nothing about the message. It is rescheduled with the same backoff (the
+  attempt counts in `attempts`, so the delay keeps growing up to
+  OUTBOX_RETRY_MAX_SECONDS) but never failed: the attempt is also counted in
+  `unauthorized_attempts`, and OUTBOX_MAX_ATTEMPTS caps only
+  `attempts - unauthorized_attempts`. Each batch logs one error per status
+  naming NOTIFICATIONS_TOKEN, for as long as the token is refused.
+- Other 4xx (REJECTED): failed at once, kept for an operator.
+- A failed message is requeued (admin or `worker --requeue-failed`) with both
+  counters back at 0.
 """
 
 import logging
@@ -141,18 +158,24 @@ def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
 
 def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:
     """Field changes for an attempt that did not deliver: reschedule or fail."""
-    released = {"leased_until": None, "lease_owner": ""}
+    changes: dict[str, Any] = {"leased_until": None, "lease_owner": ""}
     if result.outcome == Outcome.REJECTED:
-        return {**released, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
-    if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
-        return {
-            **released,
-            "failed_at": now,
-            "last_error": f"gave up after {message.attempts} attempts: {result.describe()}",
-        }
+        return {**changes, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
+    if result.outcome == Outcome.UNAUTHORIZED:
+        # Our token, not this message: never failed, and not counted toward the cap.
+        changes["unauthorized_attempts"] = F("unauthorized_attempts") + 1
+    else:
+        counted = message.attempts - message.unauthorized_attempts
+        if counted >= settings.OUTBOX_MAX_ATTEMPTS:
+            return {
+                **changes,
+                "failed_at": now,
+                "last_error": f"gave up after {counted} attempts: {result.describe()}",
+            }
+    # The backoff grows with every attempt, 401/403 included.
     delay = retry_delay(attempts=message.attempts, retry_after=result.retry_after)
     return {
-        **released,
+        **changes,
         "next_attempt_at": now + timedelta(seconds=delay),
         "last_error": result.describe(),
     }

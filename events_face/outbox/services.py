@@ -49,6 +49,7 @@ def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:
     return failed.update(
         failed_at=None,
         attempts=0,
+        unauthorized_attempts=0,
         next_attempt_at=timezone.now(),
         leased_until=None,
         lease_owner="",

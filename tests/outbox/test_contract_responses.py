@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from events_face.outbox.models import OutboxMessage
-from tests.outbox.conftest import OWNER_ID, make_message
+from tests.outbox.conftest import OWNER_ID, TOKEN, make_message
 from tests.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -188,6 +188,78 @@ def test_403_keeps_the_message_reschedules_it_and_names_the_token_setting(
 
     assert_rescheduled(message, error="HTTP 403")
     assert "NOTIFICATIONS_TOKEN" in caplog.text and "403" in caplog.text
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_token_never_fails_a_message_at_the_attempt_cap(
+    deliver, delivery_settings, notifications_service, status
+):
+    # One attempt left: any other transient answer would fail it now.
+    delivery_settings.OUTBOX_MAX_ATTEMPTS = 3
+    message = make_message()
+    OutboxMessage.objects.filter(pk=message.pk).update(attempts=2)
+    notifications_service.script({"status": status, "body": {"error": "token"}})
+
+    report = deliver()
+
+    row = refreshed(message)
+    assert (report.failed, report.retried) == (0, 1)
+    assert row.sent is False and row.sent_at is None and row.failed_at is None
+    assert row.attempts == 3 and row.unauthorized_attempts == 1
+    assert row.leased_until is None and row.lease_owner == ""
+    # The usual backoff after 3 attempts: base 1 s * 2**2, jittered into [2, 4] s.
+    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=1)
+    assert f"HTTP {status}" in row.last_error
+    assert notifications_service.answers() == {str(status): 1}
+    assert notifications_service.accepted() == []
+
+
+def test_refused_tokens_past_the_cap_leave_the_other_failures_their_whole_budget(
+    deliver, delivery_settings, notifications_service
+):
+    delivery_settings.OUTBOX_MAX_ATTEMPTS = 2
+    message = make_message()
+
+    def again() -> None:
+        OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+        deliver()
+
+    # A token left expired for three attempts: more than the cap, never failed.
+    delivery_settings.NOTIFICATIONS_TOKEN = "expired-token"
+    deliver()
+    again()
+    again()
+    row = refreshed(message)
+    assert row.failed_at is None and (row.attempts, row.unauthorized_attempts) == (3, 3)
+
+    # The token is fixed; the service is down: two counted attempts, then failed.
+    delivery_settings.NOTIFICATIONS_TOKEN = TOKEN
+    notifications_service.set_faults(fail_rate=1.0)
+    again()
+    assert refreshed(message).failed_at is None
+    again()
+
+    row = refreshed(message)
+    assert row.sent is False and row.failed_at is not None
+    assert row.last_error.startswith("gave up after 2 attempts: HTTP 500")
+    assert notifications_service.answers() == {"401": 3, "500": 2}
+    assert notifications_service.accepted() == []
+
+
+def test_a_refused_token_is_reported_once_per_batch_not_once_per_message(
+    deliver, delivery_settings, notifications_service, caplog
+):
+    delivery_settings.NOTIFICATIONS_TOKEN = "expired-token"
+    messages = [make_message(index=index) for index in range(3)]
+
+    with caplog.at_level(logging.ERROR):
+        report = deliver()
+
+    assert (report.claimed, report.retried, report.failed) == (3, 3, 0)
+    [record] = [r for r in caplog.records if "NOTIFICATIONS_TOKEN" in r.getMessage()]
+    assert record.levelno == logging.ERROR
+    assert "HTTP 401" in record.getMessage() and "3 message(s)" in record.getMessage()
+    assert all(refreshed(message).failed_at is None for message in messages)
 
 
 # --- other 4xx: the payload is rejected -------------------------------------------------------------

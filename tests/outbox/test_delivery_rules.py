@@ -171,6 +171,19 @@ def test_a_requeued_failed_message_is_delivered(deliver, notifications_service):
 
 
 @transactional
+def test_requeueing_gives_a_fresh_budget_of_attempts_and_of_refused_tokens(delivery_settings):
+    message = make_message()
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        attempts=7, unauthorized_attempts=4, failed_at=timezone.now()
+    )
+
+    assert outbox_requeue_failed() == 1
+
+    row = OutboxMessage.objects.get(pk=message.pk)
+    assert (row.attempts, row.unauthorized_attempts, row.failed_at) == (0, 0, None)
+
+
+@transactional
 def test_the_admin_action_requeues_the_selected_failed_messages(admin_client, delivery_settings):
     failed, other_failed = make_messages(2)
     OutboxMessage.objects.update(failed_at=timezone.now(), attempts=20)
