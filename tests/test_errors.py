@@ -43,3 +43,12 @@ def test_nul_bytes_and_broken_encodings_in_the_url_are_4xx(auth_client, path):
 
     assert 400 <= response.status_code < 500
     assert "error" in response.json()
+
+
+def test_unknown_api_paths_are_json_404_with_debug_on_too(auth_client, settings):
+    settings.DEBUG = True
+
+    response = auth_client.get("/api/nothing-here/")
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

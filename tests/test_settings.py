@@ -46,3 +46,30 @@ def test_deploy_checks_are_clean_with_the_documented_production_variables():
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def example_environment() -> dict[str, str]:
+    """Every variable of .env.example with its example value, as a copied .env gives."""
+    pairs = {}
+    for line in (PROJECT_DIR / ".env.example").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            pairs[name.strip()] = value.strip()
+    return pairs
+
+
+def test_env_example_as_it_is_gives_a_working_local_configuration():
+    result = manage("check", **example_environment(), PATH="/usr/bin:/bin")
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_env_example_lists_every_variable_the_settings_read():
+    import re
+
+    settings_source = (PROJECT_DIR / "events_face" / "config" / "settings.py").read_text()
+    read = set(re.findall(r'env(?:\.\w+)?\(\s*"([A-Z_]+)"', settings_source))
+
+    assert read, "the pattern found no variables"
+    assert read <= set(example_environment()), read - set(example_environment())

@@ -4,9 +4,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from events_face.config.errors import InvalidInput, TokenInvalid
 
 User = get_user_model()
 
@@ -19,16 +20,16 @@ def user_create(*, username: str, email: str, password: str):
     try:
         validate_password(password, user=candidate)
     except DjangoValidationError as error:
-        raise ValidationError({"password": list(error.messages)}) from None
+        raise InvalidInput(fields={"password": list(error.messages)}) from None
     if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": [USERNAME_TAKEN]})
+        raise InvalidInput(fields={"username": [USERNAME_TAKEN]})
     candidate.set_password(password)
     try:
         with transaction.atomic():
             candidate.save(force_insert=True)
     except IntegrityError:
         # A concurrent sign-up took the name between the check and the insert.
-        raise ValidationError({"username": [USERNAME_TAKEN]}) from None
+        raise InvalidInput(fields={"username": [USERNAME_TAKEN]}) from None
     return candidate
 
 
@@ -42,4 +43,4 @@ def refresh_token_revoke(*, refresh: str) -> None:
     try:
         RefreshToken(refresh).blacklist()
     except TokenError as error:
-        raise InvalidToken(str(error)) from None
+        raise TokenInvalid(str(error)) from None

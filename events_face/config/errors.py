@@ -18,15 +18,30 @@ from rest_framework.views import set_rollback
 
 
 class ServiceError(Exception):
-    """A business rule refused the operation; subclasses set status and code."""
+    """A business rule refused the operation; subclasses set status and code.
+
+    `fields` maps input fields to messages, for refusals about one field
+    (a taken username, a weak password).
+    """
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = "The request could not be carried out."
 
-    def __init__(self, message: str | None = None):
+    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
         self.message = message or self.default_message
+        self.fields = fields
         super().__init__(self.message)
+
+
+class InvalidInput(ServiceError):
+    default_message = "The request is invalid."
+
+
+class TokenInvalid(ServiceError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "token_not_valid"
+    default_message = "The token is invalid or expired."
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -80,7 +95,10 @@ def api_exception_handler(exc, context):
 
     if isinstance(exc, ServiceError):
         set_rollback()
-        return Response(error_body(exc.code, exc.message), status=exc.status_code)
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
+        return Response(
+            error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
+        )
     if not isinstance(exc, exceptions.APIException):
         return None
 

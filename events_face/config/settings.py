@@ -7,6 +7,7 @@ real SECRET_KEY and turns on the HTTPS hardening `manage.py check --deploy`
 asks for.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +17,11 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
-env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+env = environ.Env()
+# An empty value (`DATABASE_URL=`, as `.env.example` has them) means "not set":
+# the default applies, as it would with the line left out.
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
 
 # The value shipped for local use; production refuses it.
 DEVELOPMENT_SECRET_KEY = "django-insecure-events-face-local-development-only"

@@ -3,14 +3,13 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events_face.config import schema
-from events_face.events.pagination import EventKeysetPagination, InvalidCursor
+from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.selectors import event_get, event_list, registration_list
 from events_face.events.serializers import (
     EventDetailSerializer,
@@ -41,6 +40,8 @@ class EventListApi(GenericAPIView):
         page = self.paginate_queryset(event_list(filters=filters.validated_data))
         return self.get_paginated_response(EventSerializer(page, many=True).data)
 
+
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
@@ -85,32 +86,21 @@ class EventRegisterApi(APIView):
         },
     )
     def post(self, request, event_id: str):
-        event = event_get(event_id=event_id)
         payload = RegistrationInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:255] or None
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
+            raise ValidationError(
+                {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]}
+            )
         registration, _created = registration_create(
-            event_id=event.pk, user=request.user, idempotency_key=key, **payload.validated_data
+            event_id=event_id, user=request.user, idempotency_key=key, **payload.validated_data
         )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
-class RegistrationPagination(CursorPagination):
-    ordering = ("-created_at", "-id")
-    page_size = 20
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            # DRF answers a bad cursor with 404; it is bad input, like the event list's.
-            raise InvalidCursor() from None
-
-
 class RegistrationListApi(GenericAPIView):
-    pagination_class = RegistrationPagination
+    pagination_class = RegistrationKeysetPagination
     serializer_class = RegistrationSerializer
 
     @extend_schema(

@@ -6,11 +6,17 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
+from events_face.config.errors import ServiceError
 from events_face.events.models import Event, Registration
 
 ALL_STATUSES = "all"
+
+
+class EventNotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+    default_message = "No event with this id."
 
 
 def registration_open_q(*, now: datetime) -> Q:
@@ -78,10 +84,10 @@ def event_get(*, event_id: str | uuid.UUID) -> Event:
     try:
         event_uuid = uuid.UUID(str(event_id))
     except ValueError:
-        raise NotFound("No event with this id.") from None
+        raise EventNotFound() from None
     event = Event.objects.select_related("venue").filter(pk=event_uuid).first()
     if event is None:
-        raise NotFound("No event with this id.")
+        raise EventNotFound()
     return event
 
 

@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from events_face.events.models import Event, Registration, Venue
+from events_face.events.pagination import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.selectors import ALL_STATUSES, event_is_open
 
 
@@ -53,6 +54,12 @@ class StatusListField(serializers.ListField):
         return values
 
 
+def _within_storable_years(value):
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise serializers.ValidationError(f"Must be between years {EARLIEST_YEAR} and {LATEST_YEAR}.")
+    return value
+
+
 class EventListFilterSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200, help_text="Case-insensitive substring of the name.")
     status = StatusListField(
@@ -64,6 +71,12 @@ class EventListFilterSerializer(serializers.Serializer):
     date_to = serializers.DateField(required=False, help_text="Events on or before this date (UTC).")
     venue = serializers.UUIDField(required=False, help_text="Venue id.")
     ordering = serializers.ChoiceField(choices=["event_time", "-event_time"], required=False)
+
+    def validate_date_from(self, value):
+        return _within_storable_years(value)
+
+    def validate_date_to(self, value):
+        return _within_storable_years(value)
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:

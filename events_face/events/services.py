@@ -19,11 +19,10 @@ import uuid
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 
 from events_face.config.errors import ServiceError
 from events_face.events.models import Event, Registration
-from events_face.events.selectors import event_is_open
+from events_face.events.selectors import EventNotFound, event_is_open
 from events_face.outbox.services import outbox_message_create
 
 NOTIFICATION_TOPIC = "registration.created"
@@ -57,11 +56,15 @@ def confirmation_code_generate() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
 
-def _event_lock(*, event_id: uuid.UUID) -> Event:
+def _event_lock(*, event_id: uuid.UUID | str) -> Event:
     """Lock the event row for the rest of the transaction (see module docstring)."""
-    event = Event.objects.select_for_update().filter(pk=event_id).first()
+    try:
+        event_uuid = uuid.UUID(str(event_id))
+    except ValueError:
+        raise EventNotFound() from None
+    event = Event.objects.select_for_update().filter(pk=event_uuid).first()
     if event is None:
-        raise NotFound("No event with this id.")
+        raise EventNotFound()
     return event
 
 
@@ -85,7 +88,7 @@ def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> R
 
 def registration_create(
     *,
-    event_id: uuid.UUID,
+    event_id: uuid.UUID | str,
     full_name: str,
     email: str,
     user,
@@ -124,6 +127,12 @@ def registration_create(
             with transaction.atomic():
                 registration.save(force_insert=True)
         except IntegrityError:
+            # Only the (user, idempotency key) constraint can race past the event
+            # lock: the same key sent at once for two different events.
+            if idempotency_key and Registration.objects.filter(
+                user=user, idempotency_key=idempotency_key
+            ).exists():
+                raise IdempotencyKeyReused() from None
             raise AlreadyRegistered() from None
 
         outbox_message_create(

@@ -252,3 +252,40 @@ def test_errors_of_several_status_values_are_flat_lists_of_messages(auth_client)
     assert all(isinstance(message, str) for message in messages)
     assert any(message.startswith("item 0: ") for message in messages)
     assert any(message.startswith("item 2: ") for message in messages)
+
+
+def _cursor(*parts) -> str:
+    import base64
+    import json
+
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        _cursor("2025-01-01T00:00:00+00:00", 123, False),
+        _cursor("2025-01-01T00:00:00+00:00", "6f1b8f4e-3c1e-4f55-9a43-2f7c4e0d9b11", "no"),
+        _cursor("2025-01-01T00:00:00", "6f1b8f4e-3c1e-4f55-9a43-2f7c4e0d9b11", False),
+        _cursor("0001-01-01T00:00:00+05:00", "6f1b8f4e-3c1e-4f55-9a43-2f7c4e0d9b11", False),
+        _cursor("9999-12-31T23:00:00-05:00", "6f1b8f4e-3c1e-4f55-9a43-2f7c4e0d9b11", True),
+        _cursor("2025-01-01T00:00:00+00:00", "6f1b8f4e-3c1e-4f55-9a43-2f7c4e0d9b11"),
+        _cursor({"t": 1}),
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/events/", "/api/registrations/"])
+def test_a_well_formed_cursor_with_wrong_contents_is_400(auth_client, path, cursor):
+    make_event()
+
+    response = auth_client.get(f"{path}?cursor={cursor}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01", "date_from=9999-12-31"])
+def test_dates_beyond_what_can_be_stored_are_400(auth_client, query):
+    response = auth_client.get(f"/api/events/?{query}")
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"]

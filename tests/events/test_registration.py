@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from events_face.events.models import Event, Registration
 from events_face.events.services import registration_create
@@ -281,8 +282,50 @@ def test_when_the_outbox_insert_fails_the_registration_is_rolled_back_too(user):
     assert not OutboxMessage.objects.exists()
 
 
+def test_through_http_a_failed_outbox_insert_leaves_no_registration(user):
+    client = APIClient(raise_request_exception=False)
+    client.credentials(HTTP_AUTHORIZATION=bearer(user))
+    event = make_event()
+    _refuse_outbox_inserts()
+
+    response = register(client, event)
+
+    assert response.status_code == 500
+    assert response.json() == {"error": {"code": "server_error", "message": "Internal server error."}}
+    assert not Registration.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
 def test_a_tampered_registrations_cursor_is_400(auth_client):
     response = auth_client.get("/api/registrations/?cursor=G%C2%A4%C3%8D%0A")
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+def test_an_idempotency_key_over_255_characters_is_400(auth_client):
+    response = register(auth_client, make_event(), HTTP_IDEMPOTENCY_KEY="k" * 256)
+
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["error"]["fields"]
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("page_size", ["abc", "0", "-1"])
+def test_a_bad_registrations_page_size_is_400(auth_client, page_size):
+    response = auth_client.get(f"/api/registrations/?page_size={page_size}")
+
+    assert response.status_code == 400
+
+
+def test_registrations_are_paged_newest_first_without_gaps(auth_client):
+    for i in range(7):
+        register(auth_client, make_event(), {"full_name": f"P{i}", "email": f"p{i}@example.com"})
+
+    seen, url = [], "/api/registrations/?page_size=3"
+    while url:
+        page = auth_client.get(url).json()
+        seen.extend(item["full_name"] for item in page["results"])
+        url = page["next"]
+
+    assert seen == [f"P{i}" for i in reversed(range(7))]

@@ -78,3 +78,32 @@ def test_simultaneous_repeats_with_one_idempotency_key_create_one_registration(l
     assert len({r.json()["id"] for r in responses}) == 1
     assert Registration.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
+
+
+def test_one_idempotency_key_sent_at_once_for_two_events_makes_one_registration(live_server):
+    token = bearer(make_user())
+    events = [make_event(), make_event()]
+    body = {"full_name": "Ada Lovelace", "email": "ada@example.com"}
+    # Different events lock different rows: only the (user, key) constraint decides.
+    requests = [
+        (f"{live_server.url}/api/events/{events[i % 2].id}/register/", token, body)
+        for i in range(CLIENTS)
+    ]
+    barrier = Barrier(len(requests))
+
+    def post(url: str, token: str, body: dict) -> httpx.Response:
+        with httpx.Client(timeout=60) as client:
+            barrier.wait()
+            return client.post(url, json=body, headers={"Authorization": token, "Idempotency-Key": "k"})
+
+    with ThreadPoolExecutor(max_workers=len(requests)) as pool:
+        responses = list(pool.map(lambda args: post(*args), requests))
+
+    assert Registration.objects.count() == 1
+    winner = Registration.objects.get()
+    for response in responses:
+        if response.json().get("event") == str(winner.event_id):
+            assert response.status_code == 201
+        else:
+            assert response.status_code == 422, response.json()
+            assert response.json()["error"]["code"] == "idempotency_key_reused"
