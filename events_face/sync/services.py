@@ -194,6 +194,12 @@ def sync_run_execute(
 
 
 # --- the page upsert --------------------------------------------------------------------------------
+def _raw_id(raw: Any) -> str:
+    """A raw record's id for a log line, whatever the record is."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return ascii(value) if isinstance(value, str) else "without id"
+
+
 def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[EventRecord], int, int]:
     """(valid records, one per event id, the newest wins; skipped count; duplicate count)."""
     valid: dict[uuid.UUID, EventRecord] = {}
@@ -205,6 +211,19 @@ def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[Event
             skipped += 1
             logger.warning(
                 "Skipped provider record %s: %s (page %s)", exc.event_id or "without id", exc.reason, page_url
+            )
+            continue
+        except Exception as exc:
+            # A record the validation did not foresee: still one record's problem, not the
+            # page's (the contract: skip it, count it, log why). The traceback shows the gap.
+            skipped += 1
+            logger.warning(
+                "Skipped provider record %s: unexpected %s while checking it: %r (page %s)",
+                _raw_id(raw),
+                type(exc).__name__,
+                str(exc),  # %r: escaped, whatever characters the record put in it
+                page_url,
+                exc_info=True,
             )
             continue
         current = valid.get(record.id)

@@ -1,11 +1,15 @@
 """`sync_events` when the provider misbehaves: retries, refusals, broken pages and records."""
 
+import io
 import logging
 from datetime import UTC, datetime
 
 import pytest
+from django.core.management import call_command
 
 from events_face.events.models import Event
+from events_face.sync import services
+from events_face.sync.management.commands import sync_events
 from events_face.sync.models import SyncRun
 from tests.sync.conftest import sync
 
@@ -159,3 +163,56 @@ def test_contradictory_or_malformed_arguments_are_refused(provider, args, messag
 
     assert message in result.error
     assert result.run is None and provider.requests() == []
+
+
+def _page_apply_failing(monkeypatch, *, times: int) -> None:
+    """The first `times` pages applied raise an error nothing foresaw; later ones are applied."""
+    real = services.sync_page_apply
+    calls = []
+
+    def page_apply(**kwargs):
+        calls.append(1)
+        if len(calls) <= times:
+            raise RuntimeError("boom: a bug")
+        return real(**kwargs)
+
+    monkeypatch.setattr(services, "sync_page_apply", page_apply)
+
+
+def test_an_unexpected_error_fails_a_single_run_and_the_command(provider, monkeypatch):
+    _page_apply_failing(monkeypatch, times=1)
+
+    with pytest.raises(RuntimeError, match="boom"):  # manage.py exits 1 with the traceback
+        call_command("sync_events", "--all", stdout=io.StringIO(), stderr=io.StringIO())
+
+    run = SyncRun.objects.get()
+    assert (run.status, run.error) == ("failed", "RuntimeError: boom: a bug")
+
+
+# Transactional: each round drops a connection that is not in autocommit, as a test transaction is not.
+@pytest.mark.django_db(transaction=True)
+def test_watch_survives_an_unexpected_error_in_one_round(provider, monkeypatch, caplog):
+    _page_apply_failing(monkeypatch, times=1)
+    rounds = []
+    real_sync = sync_events.Command._sync
+
+    def sync_then_stop_after_two(self, **kwargs):
+        rounds.append(1)
+        try:
+            return real_sync(self, **kwargs)
+        finally:
+            if len(rounds) == 2:
+                self.stop.set()
+
+    monkeypatch.setattr(sync_events.Command, "_sync", sync_then_stop_after_two)
+
+    with caplog.at_level(logging.WARNING, logger="events_face.sync"):
+        call_command("sync_events", "--watch", "0", stdout=io.StringIO(), stderr=io.StringIO())
+
+    failed, succeeded = SyncRun.objects.order_by("pk")
+    assert (failed.status, failed.error) == ("failed", "RuntimeError: boom: a bug")
+    assert (succeeded.status, succeeded.mode, succeeded.created) == ("succeeded", "incremental", 45)
+    assert SyncRun.objects.count() == 2 and Event.objects.count() == 45
+    (logged,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert "unexpected error" in logged.getMessage()
+    assert logged.exc_info is not None and logged.exc_info[0] is RuntimeError

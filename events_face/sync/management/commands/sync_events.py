@@ -4,11 +4,13 @@ No flag: incremental, from the date the last successful run started (like
 `--all` when there is none). Exit status 0 when the run succeeded, 1 when it
 failed or could not start (configuration, another sync running). With
 `--watch`, runs incremental syncs until SIGTERM/SIGINT, which stop it between
-pages; a failed run there is reported and the next one tried after the pause.
+pages; a failed run there is reported and the next one tried after the pause,
+even when it failed on an unexpected error (logged with its traceback).
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import threading
@@ -30,6 +32,8 @@ from events_face.sync.services import (
     sync_run_execute,
     sync_run_start,
 )
+
+logger = logging.getLogger("events_face.sync")
 
 
 def _date(value: str) -> date:
@@ -91,6 +95,11 @@ class Command(BaseCommand):
                     self.stderr.write(str(exc))
                 except DatabaseError as exc:  # the database may come back by the next round
                     self.stderr.write(f"sync failed on a database error: {exc}")
+                except Exception:
+                    # A bug must not end the watch: the run (if one started) is already
+                    # recorded as failed; log it with its traceback and try the next round.
+                    # KeyboardInterrupt and SystemExit are not Exceptions: they still stop it.
+                    logger.exception("sync failed on an unexpected error; the next round follows the pause")
                 self.stop.wait(watch)
 
     # --- one run -----------------------------------------------------------------------------------
