@@ -108,7 +108,6 @@ class NotificationsClient:
         timeout: float = 10.0,
         connect_timeout: float = 5.0,
         max_connections: int = 16,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.url = url
         self._http = httpx.Client(
@@ -123,7 +122,6 @@ class NotificationsClient:
                 max_keepalive_connections=max_connections,
                 keepalive_expiry=30.0,
             ),
-            transport=transport,
         )
 
     def send(self, notification: Mapping[str, Any]) -> SendResult:
