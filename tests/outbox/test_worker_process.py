@@ -139,10 +139,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_a_restart_finishes_the_j
 
 
 def run_workers_side_by_side(workers, service, *, count: int, messages: int) -> None:
-    rows = make_messages(messages)
-    service.set_faults(fail_rate=0.2)
-    env = worker_env(service, OUTBOX_BATCH_SIZE="50", OUTBOX_CONCURRENCY="8")
+    service.set_faults(fail_rate=0.2, latency_ms=5)
+    env = worker_env(service, OUTBOX_BATCH_SIZE="25", OUTBOX_CONCURRENCY="8")
     started = [workers.start(env) for _ in range(count)]
+    # Every worker is up and polling before the first message is due, so all of
+    # them share the queue (a slow start-up could otherwise leave one idle).
+    for worker in started:
+        wait_until(lambda w=worker: "delivering to" in workers.output(w), timeout=60, message="the worker starts")
+    rows = make_messages(messages)
 
     wait_until(lambda: unsent_count() == 0, timeout=150, message="every message is sent")
 
