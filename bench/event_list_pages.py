@@ -24,23 +24,13 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+
 PG_NAME = "events_face_bench_list"
 
 
 def configure(database: str) -> None:
-    if database == "postgresql":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-            admin.execute(f"CREATE DATABASE {PG_NAME}")
-        os.environ["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-    else:
-        path = PROJECT_DIR / "var" / "bench-list.sqlite3"
-        for suffix in ["", "-wal", "-shm"]:
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
+    os.environ["DATABASE_URL"] = scratch_database_create(PG_NAME, vendor=database)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "events_face.config.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
 
@@ -145,6 +135,10 @@ def main() -> int:
     print(f"| keyset (this API, full request) | {keyset_first:.1f} | {keyset_deep:.1f} | {keyset_deep / keyset_first:.2f}x |")
     print(f"| OFFSET + COUNT (baseline, query + serializer only) | {offset_first:.1f} | {offset_deep:.1f} | {offset_deep / offset_first:.2f}x |")
     print(f"\nAt row {args.depth:,} the keyset page is {offset_deep / keyset_deep:.1f}x faster than OFFSET.")
+    from django.db import connections
+
+    connections.close_all()
+    scratch_database_drop(PG_NAME, vendor=args.database)
     return 0
 
 

@@ -36,10 +36,10 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-import psycopg
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
+from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
 from tests.processes import free_port, wait_for_port  # noqa: E402
 
 DATABASE = "events_face_bench_outbox"
@@ -244,18 +244,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return values[min(len(values) - 1, int(fraction * len(values)))]
 
 
-def database_create(server_url: str) -> str:
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {DATABASE}")
-    return f"{server_url}/{DATABASE}"
-
-
-def database_drop(server_url: str) -> None:
-    with psycopg.connect(f"{server_url}/postgres", autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server-url", default="postgres://postgres@127.0.0.1:5432")
@@ -264,7 +252,7 @@ def main() -> int:
     parser.add_argument("--latency-messages", type=int, default=100)
     args = parser.parse_args()
 
-    os.environ["DATABASE_URL"] = database_create(args.server_url)
+    os.environ["DATABASE_URL"] = scratch_database_create(DATABASE, server_url=args.server_url)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "events_face.config.settings")
     os.chdir(PROJECT_DIR)
     import django
@@ -291,7 +279,7 @@ def main() -> int:
         from django.db import connection
 
         connection.close()
-        database_drop(args.server_url)
+        scratch_database_drop(DATABASE, server_url=args.server_url)
 
     print("ceiling (plain keep-alive client) by threads: "
           + ", ".join(f"{t}: {r:,.0f}/s" for t, r in ceilings.items()))

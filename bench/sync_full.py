@@ -34,7 +34,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-PG_ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
+from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+
 PG_NAME = "events_face_bench_sync"
 TOKEN = "bench-token"
 
@@ -141,29 +142,6 @@ def child(name: str) -> None:
 
 
 # --- the driver --------------------------------------------------------------------------------------
-def database_url(database: str) -> str:
-    if database == "postgresql":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME}")
-            admin.execute(f"CREATE DATABASE {PG_NAME}")
-        return f"postgres://postgres@127.0.0.1:5432/{PG_NAME}"
-    path = PROJECT_DIR / "var" / "bench-sync.sqlite3"
-    path.parent.mkdir(exist_ok=True)
-    for suffix in ["", "-wal", "-shm"]:
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return f"sqlite:///{path}"
-
-
-def drop_database(database: str) -> None:
-    if database == "postgresql":
-        import psycopg
-
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_NAME} WITH (FORCE)")
-
-
 def start_emulator(events: int, page_size: int) -> tuple[subprocess.Popen, str]:
     from tests.processes import free_port, wait_for_port
 
@@ -228,7 +206,7 @@ def main() -> int:
         child(args.child)
         return 0
 
-    url = database_url(args.database)
+    url = scratch_database_create(PG_NAME, vendor=args.database)
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -270,7 +248,7 @@ def main() -> int:
         for process in emulators:
             process.terminate()
             process.wait()
-        drop_database(args.database)
+        scratch_database_drop(PG_NAME, vendor=args.database)
 
     print("\n| approach | events | wall time | events/s | peak RSS |\n|---|---|---|---|---|")
     for label, events, seconds, rss, _ in rows:
