@@ -51,7 +51,7 @@ class Emulator:
     def __init__(self) -> None:
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "events_face.emulators", "notifications",
+            [sys.executable, "-m", "events_face.integrations", "notifications",
              "--port", str(self.port), "--token", TOKEN],
             cwd=PROJECT_DIR,
         )
@@ -226,7 +226,10 @@ def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
     try:
         for index in range(messages):
             with transaction.atomic():
-                message = outbox_message_create(topic="registration.created", payload=body(index))
+                payload = body(index)
+                message = outbox_message_create(
+                    message_id=uuid.UUID(payload["id"]), topic="registration.created", payload=payload
+                )
                 committed[str(message.id)] = time.time()  # just before COMMIT: conservative
             time.sleep(0.1)
         deadline = time.monotonic() + 60

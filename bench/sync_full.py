@@ -51,7 +51,7 @@ def _setup() -> None:
 def _client():
     from django.conf import settings
 
-    from events_face.sync.provider import EventsProviderClient
+    from events_face.integrations.events_provider.client import EventsProviderClient
 
     return EventsProviderClient(base_url=settings.EVENTS_PROVIDER_URL, token=settings.EVENTS_PROVIDER_TOKEN)
 
@@ -147,7 +147,7 @@ def start_emulator(events: int, page_size: int) -> tuple[subprocess.Popen, str]:
 
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "events_face.emulators", "provider", "--port", str(port),
+        [sys.executable, "-m", "events_face.integrations", "provider", "--port", str(port),
          "--events", str(events), "--seed", "1", "--token", TOKEN, "--page-size", str(page_size)],
         cwd=PROJECT_DIR, stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -65,7 +65,7 @@ class Stack:
         token = secrets.token_urlsafe(24)
         process = self.start(
             f"{kind} emulator",
-            *("-m", "events_face.emulators", kind, "--port", str(port), "--token", token, *args),
+            *("-m", "events_face.integrations", kind, "--port", str(port), "--token", token, *args),
         )
         _wait_for_port(port, process, f"{kind} emulator")
         return f"http://{HOST}:{port}{path}", token

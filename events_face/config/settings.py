@@ -219,7 +219,8 @@ OUTBOX_POLL_INTERVAL = env.float("OUTBOX_POLL_INTERVAL", default=1.0)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 OUTBOX_CONCURRENCY = env.int("OUTBOX_CONCURRENCY", default=16)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
-# Seconds per phase of one request (connect, read); a lease must outlast 3 of them.
+# Total deadline of one request in seconds (connect, send, the whole answer); a lease
+# must outlast 3 of them.
 OUTBOX_HTTP_TIMEOUT = env.float("OUTBOX_HTTP_TIMEOUT", default=10.0)
 # Retry backoff: base * 2**(attempt-1) seconds with jitter, capped (Retry-After included).
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=1.0)
@@ -227,9 +228,15 @@ OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)
 
 # --- Event sync ------------------------------------------------------------------------
 SYNC_MAX_RETRIES = env.int("SYNC_MAX_RETRIES", default=5)
+# Total deadline of one page request in seconds (connect, send, the whole page).
 SYNC_HTTP_TIMEOUT = env.float("SYNC_HTTP_TIMEOUT", default=30.0)
 SYNC_BACKOFF_MAX = env.float("SYNC_BACKOFF_MAX", default=30.0)
 SYNC_LEASE_SECONDS = env.int("SYNC_LEASE_SECONDS", default=600)
+# A run that asks for more pages than this fails: a provider whose `next` never ends.
+SYNC_MAX_PAGES = env.int("SYNC_MAX_PAGES", default=100_000)
+# Largest page body read, in bytes; a larger page fails the run. A real 1000-event
+# page is well under 1 MiB.
+SYNC_MAX_PAGE_BYTES = env.int("SYNC_MAX_PAGE_BYTES", default=32 * 1024 * 1024)
 
 # --- Monitoring ----------------------------------------------------------------------
 # Bearer token for /api/metrics/; unset: metrics are open with DEBUG on, off otherwise.

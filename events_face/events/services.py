@@ -16,16 +16,16 @@ The registration and its outbox message commit in the same transaction.
 import secrets
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from events_face.config.errors import ServiceError
 from events_face.events.models import Event, Registration
 from events_face.events.selectors import EventNotFound, event_is_open
+from events_face.integrations.notifications.senders import (
+    REGISTRATION_NOTIFICATION_TOPIC,
+    registration_notification,
+)
 from events_face.outbox.services import outbox_message_create
-
-NOTIFICATION_TOPIC = "registration.created"
 
 
 class RegistrationClosed(ServiceError):
@@ -66,15 +66,6 @@ def _event_lock(*, event_id: uuid.UUID | str) -> Event:
     if event is None:
         raise EventNotFound()
     return event
-
-
-def _notification_message(*, registration: Registration, event: Event) -> str:
-    when = timezone.localtime(event.event_time, timezone.get_fixed_timezone(0))
-    return (
-        f"Hello, {registration.full_name}! You are registered for {event.name} "
-        f"on {when:%Y-%m-%d at %H:%M} UTC. "
-        f"Your confirmation code: {registration.confirmation_code}"
-    )
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
@@ -135,12 +126,17 @@ def registration_create(
                 raise IdempotencyKeyReused() from None
             raise AlreadyRegistered() from None
 
+        message_id = uuid.uuid4()
         outbox_message_create(
-            topic=NOTIFICATION_TOPIC,
-            payload={
-                "owner_id": settings.NOTIFICATIONS_OWNER_ID,
-                "email": registration.email,
-                "message": _notification_message(registration=registration, event=event),
-            },
+            message_id=message_id,
+            topic=REGISTRATION_NOTIFICATION_TOPIC,
+            payload=registration_notification(
+                notification_id=message_id,
+                email=registration.email,
+                full_name=registration.full_name,
+                event_name=event.name,
+                event_time=event.event_time,
+                confirmation_code=registration.confirmation_code,
+            ),
         )
     return registration, True

@@ -1,9 +1,10 @@
-"""Delivering outbox messages to the notifications service.
+"""Delivering outbox messages, each through the sender registered for its topic (`senders.py`).
 
 Guarantees:
 
-- A message is marked `sent` only after the service answered 201 or 409.
-- Every attempt sends the message's own `id` (`str(message.id)`), so a repeat
+- A message is marked `sent` only when its sender's attempt was a success
+  (for the notifications service: 201 or 409).
+- Every attempt of a message is made with the message's own id, so a repeat
   is recognised downstream; delivery is at-least-once, effectively once.
 - No message is lost: whatever happens to a worker, an unsent message is
   either leased (and due again when the lease ends), scheduled, or failed
@@ -32,7 +33,10 @@ Leases and locks: the whole rule, in one place
    rows and last milliseconds whatever the service does.
 4. A worker never starts a request that could outlive its lease: a claimed
    message whose lease has less than `3 x OUTBOX_HTTP_TIMEOUT` left is
-   released unsent. So a live worker's lease cannot expire under a request.
+   released unsent, and every request ends by its total deadline,
+   OUTBOX_HTTP_TIMEOUT, whatever the service does (`integrations/http.py`:
+   connect, send and the whole answer, however slowly it trickles). So a
+   live worker's lease cannot expire under a request.
 5. `outcomes_record` writes all outcomes of a batch in one short
    transaction. "Sent" is written whoever holds the lease (201 and 409 are
    facts); reschedules and failures only while this worker still holds it.
@@ -44,23 +48,26 @@ Leases and locks: the whole rule, in one place
 Retrying and giving up
 ----------------------
 
-- 429, 5xx, timeout, connection error (RETRY): rescheduled with capped
+- 429, 5xx, deadline passed, connection error, an oversized answer
+  (TRANSIENT): rescheduled with capped
   exponential backoff (`retry_delay`, Retry-After honoured), until the
   message has had OUTBOX_MAX_ATTEMPTS attempts; then it is failed.
-- 401, 403 (UNAUTHORIZED): our token is missing, wrong or expired, which says
+- 401, 403 (CONFIGURATION): our token is missing, wrong or expired, which says
   nothing about the message. It is rescheduled with the same backoff (the
   attempt counts in `attempts`, so the delay keeps growing up to
   OUTBOX_RETRY_MAX_SECONDS) but never failed: the attempt is also counted in
   `unauthorized_attempts`, and OUTBOX_MAX_ATTEMPTS caps only
   `attempts - unauthorized_attempts`. Each batch logs one error per status
   naming NOTIFICATIONS_TOKEN, for as long as the token is refused.
-- Other 4xx (REJECTED): failed at once, kept for an operator.
+- Other 4xx, or a topic with no sender (REJECTED): failed at once, kept for
+  an operator.
+- `last_error` and the log hold the sender's short excerpt of the answer,
+  with the message's secrets (its confirmation code) cut out.
 - A failed message is requeued (admin or `worker --requeue-failed`) with both
   counters back at 0.
 """
 
 import logging
-import random
 import threading
 import time
 from collections import Counter
@@ -75,8 +82,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events_face.integrations.http import RetryPolicy, SendResult, Verdict
 from events_face.outbox.models import OutboxMessage
-from events_face.outbox.notifications import NotificationsClient, Outcome, SendResult
+from events_face.outbox.senders import Senders
 
 logger = logging.getLogger(__name__)
 
@@ -131,42 +139,32 @@ def claim_batch(
     return messages
 
 
-def notification_body(message: OutboxMessage) -> dict[str, Any]:
-    """The request body: the payload, with the idempotency key and today's owner id."""
-    return {
-        **message.payload,
-        "id": str(message.id),
-        "owner_id": settings.NOTIFICATIONS_OWNER_ID,
-    }
+def retry_policy() -> RetryPolicy:
+    """The outbox's retries, from settings: OUTBOX_MAX_ATTEMPTS counted attempts, capped backoff."""
+    return RetryPolicy(
+        attempts=settings.OUTBOX_MAX_ATTEMPTS,
+        base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
+        max_seconds=settings.OUTBOX_RETRY_MAX_SECONDS,
+    )
 
 
 def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt, after `attempts` failed ones.
-
-    Exponential (base * 2**(attempts-1)) with "equal jitter": a random point
-    in the upper half, so retries of many messages spread out but never come
-    sooner than half the backoff. Never sooner than Retry-After; never later
-    than OUTBOX_RETRY_MAX_SECONDS (a longer Retry-After is cut to it too).
-    """
-    cap = settings.OUTBOX_RETRY_MAX_SECONDS
-    backoff = min(cap, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** min(max(attempts - 1, 0), 32))
-    delay = backoff / 2 + random.uniform(0, backoff / 2)
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return min(delay, cap)
+    """Seconds before the next attempt, after `attempts` failed ones (`RetryPolicy.delay`:
+    jittered exponential backoff, Retry-After honoured, both cut to OUTBOX_RETRY_MAX_SECONDS)."""
+    return retry_policy().delay(attempt=attempts, retry_after=retry_after)
 
 
 def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:
     """Field changes for an attempt that did not deliver: reschedule or fail."""
     changes: dict[str, Any] = {"leased_until": None, "lease_owner": ""}
-    if result.outcome == Outcome.REJECTED:
+    if result.verdict == Verdict.REJECTED:
         return {**changes, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
-    if result.outcome == Outcome.UNAUTHORIZED:
+    if result.verdict == Verdict.CONFIGURATION:
         # Our token, not this message: never failed, and not counted toward the cap.
         changes["unauthorized_attempts"] = F("unauthorized_attempts") + 1
     else:
         counted = message.attempts - message.unauthorized_attempts
-        if counted >= settings.OUTBOX_MAX_ATTEMPTS:
+        if counted >= retry_policy().attempts:
             return {
                 **changes,
                 "failed_at": now,
@@ -213,17 +211,19 @@ def outcomes_record(
     report.sent = len(delivered)
     report.released = len(released)
 
+    # One line per kind of refusal, however many messages it hit; the sender's
+    # description names the setting to fix.
     refused = Counter(
-        result.status
-        for _, result in deliveries
-        if result is not None and result.outcome == Outcome.UNAUTHORIZED
+        (message.topic, result.describe())
+        for message, result in deliveries
+        if result is not None and result.verdict == Verdict.CONFIGURATION
     )
-    for status, count in refused.items():
+    for (topic, description), count in refused.items():
         logger.error(
-            "the notifications service refused our token (HTTP %s) for %d message(s): "
-            "check NOTIFICATIONS_TOKEN (it expires); the messages will be retried",
-            status,
+            "%s: our credentials were refused for %d message(s) (%s); the messages will be retried",
+            topic,
             count,
+            description,
         )
     return report
 
@@ -236,7 +236,7 @@ class InFlightBatch:
         *,
         full: bool,
         messages: list[OutboxMessage],
-        client: NotificationsClient,
+        senders: Senders,
         executor: Executor,
         lease_owner: str,
         stopping: threading.Event | None,
@@ -253,7 +253,7 @@ class InFlightBatch:
         def send(message: OutboxMessage) -> SendResult | None:
             if (stopping is not None and stopping.is_set()) or time.monotonic() > last_start:
                 return None
-            return client.send(notification_body(message))
+            return senders.send(topic=message.topic, message_id=message.id, payload=message.payload)
 
         self.futures = [executor.submit(send, message) for message in messages]
 
@@ -269,7 +269,7 @@ class InFlightBatch:
 
 def batch_start(
     *,
-    client: NotificationsClient,
+    senders: Senders,
     executor: Executor,
     lease_owner: str,
     limit: int,
@@ -291,7 +291,7 @@ def batch_start(
     return InFlightBatch(
         full=len(messages) >= limit,
         messages=messages,
-        client=client,
+        senders=senders,
         executor=executor,
         lease_owner=lease_owner,
         stopping=stopping,
@@ -301,7 +301,7 @@ def batch_start(
 
 def deliver_due_messages(
     *,
-    client: NotificationsClient,
+    senders: Senders,
     executor: Executor,
     lease_owner: str,
     limit: int,
@@ -310,7 +310,7 @@ def deliver_due_messages(
 ) -> BatchReport:
     """Claim one batch, send it, record the outcomes: `batch_start` then `finish`."""
     batch = batch_start(
-        client=client,
+        senders=senders,
         executor=executor,
         lease_owner=lease_owner,
         limit=limit,

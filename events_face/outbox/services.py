@@ -6,7 +6,8 @@ On PostgreSQL it also sends a NOTIFY on `OUTBOX_CHANNEL`, which PostgreSQL
 delivers only when that transaction commits, so an idle worker wakes at once
 and never for a message that was rolled back.
 
-Delivery itself (claiming, sending, recording outcomes) is in `delivery.py`.
+Delivery itself (claiming, sending, recording outcomes) is in `delivery.py`; who
+sends each topic, in `senders.py`.
 """
 
 import uuid
@@ -22,13 +23,18 @@ from events_face.outbox.models import OutboxMessage
 OUTBOX_CHANNEL = "outbox_message"
 
 
-def outbox_message_create(*, topic: str, payload: dict[str, Any]) -> OutboxMessage:
+def outbox_message_create(
+    *, topic: str, payload: dict[str, Any], message_id: uuid.UUID | None = None
+) -> OutboxMessage:
+    """Write a message for the sender registered for `topic` (`senders.py`) to deliver.
+
+    The payload is stored as given. `message_id` lets the writer put the message's id
+    (the idempotency key of every attempt) in the payload it shapes.
+    """
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         raise RuntimeError("outbox_message_create must run inside the causing transaction")
-    message = OutboxMessage(topic=topic, payload=payload)
-    # The notification id is the message id: one key for every retry.
-    message.payload = {**payload, "id": str(message.id)}
+    message = OutboxMessage(id=message_id or uuid.uuid4(), topic=topic, payload=payload)
     message.save(force_insert=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

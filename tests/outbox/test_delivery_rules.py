@@ -9,12 +9,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
+from events_face.integrations.http import SendResult, Verdict, parse_retry_after
 from events_face.outbox.delivery import claim_batch, outcomes_record, retry_delay
 from events_face.outbox.models import OutboxMessage
-from events_face.outbox.notifications import Outcome, SendResult, parse_retry_after
 from events_face.outbox.selectors import outbox_stats
 from events_face.outbox.services import outbox_requeue_failed
-from tests.outbox.conftest import make_message, make_messages
+from tests.support.outbox import make_message, make_messages
 
 transactional = pytest.mark.django_db(transaction=True)
 
@@ -80,7 +80,7 @@ def test_a_worker_that_lost_its_lease_does_not_reschedule_over_the_new_owner(del
     expire_lease(slow)
     claim_batch(lease_owner="fast", limit=1)
 
-    outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Outcome.RETRY, status=503))])
+    outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Verdict.TRANSIENT, status=503))])
 
     row = OutboxMessage.objects.get(pk=message.pk)
     assert row.lease_owner == "fast" and row.leased_until is not None
@@ -94,7 +94,7 @@ def test_a_201_is_recorded_even_by_a_worker_whose_lease_expired(delivery_setting
     expire_lease(slow)
     claim_batch(lease_owner="fast", limit=1)
 
-    outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Outcome.ACCEPTED, status=201))])
+    outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Verdict.SUCCESS, status=201))])
 
     assert OutboxMessage.objects.get(pk=message.pk).sent is True
 

@@ -8,8 +8,9 @@ from django.db import connection
 
 from events_face.outbox.models import OutboxMessage
 from tests.conftest import make_event
-from tests.outbox.conftest import make_messages, wait_until, worker_env
-from tests.processes import command_env
+from tests.support.outbox import make_messages, worker_env
+from tests.support.polling import wait_until
+from tests.support.processes import command_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from events_face.events.models import Event, Venue
-from events_face.sync import services
+from events_face.sync import services, upsert
 from events_face.sync.models import SyncRun
 from events_face.sync.records import EventRecord, InvalidRecord, event_record_parse
 
@@ -219,7 +219,7 @@ def test_a_page_mixing_good_and_bad_records_applies_the_good_and_counts_the_bad(
     run = services.sync_run_start(mode=SyncRun.Mode.ALL, since_date=None)
 
     with caplog.at_level(logging.WARNING, logger="events_face.sync"):
-        result = services.sync_page_apply(run=run, records=page, page_url="http://provider/page-1")
+        result = upsert.sync_page_apply(run=run, records=page, page_url="http://provider/page-1")
 
     assert (result.records, result.created, result.skipped) == (len(page), len(good), len(bad))
     run.refresh_from_db()
@@ -247,11 +247,11 @@ def test_an_unforeseen_error_while_checking_one_record_skips_just_that_record(mo
             raise KeyError("a gap in the validation")
         return event_record_parse(raw)
 
-    monkeypatch.setattr(services, "event_record_parse", parse)
+    monkeypatch.setattr(upsert, "event_record_parse", parse)
     run = services.sync_run_start(mode=SyncRun.Mode.ALL, since_date=None)
 
     with caplog.at_level(logging.WARNING, logger="events_face.sync"):
-        result = services.sync_page_apply(run=run, records=[numbered(1), numbered(2), numbered(3)])
+        result = upsert.sync_page_apply(run=run, records=[numbered(1), numbered(2), numbered(3)])
 
     assert (result.created, result.skipped) == (2, 1)
     assert {str(pk) for pk in Event.objects.values_list("id", flat=True)} == {

@@ -6,7 +6,7 @@ import pytest
 
 from events_face.events.models import Event
 from events_face.sync.models import SyncRun
-from tests.sync.conftest import Provider, sync, sync_process, wait_for_requests
+from tests.support.sync import Provider, sync, sync_process, wait_for_requests
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from events_face.events.models import Event, Registration, Venue
 from events_face.sync.models import SyncRun
-from tests.sync.conftest import sync
+from tests.support.sync import sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sync_settings")]
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.sync.conftest import sync
+from tests.support.sync import sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sync_settings")]
 

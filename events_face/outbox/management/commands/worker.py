@@ -7,9 +7,9 @@
 Any number of workers may run side by side, on one machine or many; the
 rules that make that safe are in `events_face/outbox/delivery.py`.
 
-SIGTERM or SIGINT: no new request starts, the requests in flight finish
-(each within its timeout), messages not yet sent are released for the next
-worker, and the process exits 0. A second signal kills it at once, which is
+SIGTERM or SIGINT: no new request starts, the requests in flight finish (each
+by its deadline, OUTBOX_HTTP_TIMEOUT), messages not yet sent are released for
+the next worker, and the process exits 0. A second signal kills it at once, which is
 also safe: its leases expire and the messages are sent again.
 """
 
@@ -27,13 +27,11 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from events_face.outbox.delivery import batch_start, request_budget_seconds
-from events_face.outbox.notifications import NotificationsClient
+from events_face.outbox.senders import Senders, registered_senders
 from events_face.outbox.services import outbox_requeue_failed
 from events_face.outbox.wakeup import wakeup_for_database
 
-logger = logging.getLogger("events_face.outbox.worker")
-
-REQUIRED_SETTINGS = ("NOTIFICATIONS_URL", "NOTIFICATIONS_TOKEN", "NOTIFICATIONS_OWNER_ID")
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -64,20 +62,15 @@ class Command(BaseCommand):
         wakeup = wakeup_for_database(stopping=stopping)
         due_before = timezone.now() if once else None
         logger.info(
-            "outbox worker %s delivering to %s (batch %d, %d in flight)",
-            lease_owner, settings.NOTIFICATIONS_URL, batch_size, concurrency,
+            "outbox worker %s delivering to the senders of %s (batch %d, %d in flight)",
+            lease_owner, ", ".join(sorted(registered_senders())), batch_size, concurrency,
         )
         with (
-            NotificationsClient(
-                url=settings.NOTIFICATIONS_URL,
-                token=settings.NOTIFICATIONS_TOKEN,
-                timeout=settings.OUTBOX_HTTP_TIMEOUT,
-                max_connections=concurrency,
-            ) as client,
+            Senders() as senders,
             ThreadPoolExecutor(concurrency, thread_name_prefix="outbox-send") as executor,
         ):
             batch_options = {
-                "client": client,
+                "senders": senders,
                 "executor": executor,
                 "lease_owner": lease_owner,
                 "limit": batch_size,
@@ -111,12 +104,13 @@ class Command(BaseCommand):
             batch = upcoming
 
     def check_configuration(self) -> None:
-        missing = [name for name in REQUIRED_SETTINGS if not getattr(settings, name)]
-        if missing:
-            raise CommandError(
-                f"{', '.join(missing)} not set: the worker needs the notifications service's "
-                "URL, token and owner id (see .env.example)."
-            )
+        for topic, sender in registered_senders().items():
+            missing = [name for name in sender.required_settings if not getattr(settings, name)]
+            if missing:
+                raise CommandError(
+                    f"{', '.join(missing)} not set: the worker needs them to deliver "
+                    f"{topic!r} messages (see .env.example)."
+                )
         if request_budget_seconds() >= settings.OUTBOX_LEASE_SECONDS:
             raise CommandError(
                 f"OUTBOX_LEASE_SECONDS ({settings.OUTBOX_LEASE_SECONDS}) must be more than "

@@ -3,8 +3,9 @@
 No flag: incremental, from the date the last successful run started (like
 `--all` when there is none). Exit status 0 when the run succeeded, 1 when it
 failed or could not start (configuration, another sync running). With
-`--watch`, runs incremental syncs until SIGTERM/SIGINT, which stop it between
-pages; a failed run there is reported and the next one tried after the pause,
+`--watch`, runs incremental syncs until SIGTERM/SIGINT. A stop is honoured between
+pages and also ends a provider request in flight (or a wait before a retry) at
+once, failing the run; a failed run there is reported and the next one tried after the pause,
 even when it failed on an unexpected error (logged with its traceback).
 """
 
@@ -22,18 +23,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
+from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
+from events_face.sync.lock import SyncAlreadyRunning, sync_lock
 from events_face.sync.models import SyncRun
-from events_face.sync.provider import EventsProviderClient, is_http_url
 from events_face.sync.selectors import sync_incremental_since
-from events_face.sync.services import (
-    PageResult,
-    SyncAlreadyRunning,
-    sync_lock,
-    sync_run_execute,
-    sync_run_start,
-)
+from events_face.sync.services import sync_run_execute, sync_run_start
+from events_face.sync.upsert import PageResult
 
-logger = logging.getLogger("events_face.sync")
+logger = logging.getLogger(__name__)
 
 
 def _date(value: str) -> date:
@@ -108,8 +105,11 @@ class Command(BaseCommand):
             base_url=settings.EVENTS_PROVIDER_URL,
             token=settings.EVENTS_PROVIDER_TOKEN,
             timeout=settings.SYNC_HTTP_TIMEOUT,
-            max_retries=settings.SYNC_MAX_RETRIES,
-            max_backoff=settings.SYNC_BACKOFF_MAX,
+            retry=retry_policy(max_retries=settings.SYNC_MAX_RETRIES, max_backoff=settings.SYNC_BACKOFF_MAX),
+            max_pages=settings.SYNC_MAX_PAGES,
+            max_page_bytes=settings.SYNC_MAX_PAGE_BYTES,
+            # A stop ends a request in flight, or a wait before a retry, within a fraction of a second.
+            cancelled=self.stop.is_set,
         )
         started = time.monotonic()
         try:
@@ -158,7 +158,8 @@ class Command(BaseCommand):
 
     @contextmanager
     def _stop_on_signals(self):
-        """SIGTERM/SIGINT ask for a stop, honoured between pages; a second one acts as usual."""
+        """SIGTERM/SIGINT ask for a stop (between pages, or at once while waiting for the
+        provider); a second one acts as usual."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return

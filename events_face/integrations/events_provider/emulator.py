@@ -1,6 +1,6 @@
-"""An events-provider you can run: the contract in ../shared/contracts/events-provider.md, exactly.
+"""An events-provider you can run: the contract in `contract.md` beside it, exactly.
 
-    python -m events_face.emulators provider --port 8101 --events 300 --seed 1 --token T
+    python -m events_face.integrations provider --port 8101 --events 300 --seed 1 --token T
 
 What it guarantees:
 
@@ -430,7 +430,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m events_face.emulators provider", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m events_face.integrations provider", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--events", type=int, default=300, help="number of events to generate")

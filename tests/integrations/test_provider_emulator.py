@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from events_face.sync.records import event_record_parse
-from tests.processes import start_emulator
+from tests.support.processes import start_emulator
 
 TOKEN = "emulator-test-token"
 

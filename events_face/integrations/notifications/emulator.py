@@ -1,6 +1,6 @@
-"""Notifications-service emulator: the contract in ../shared/contracts/notifications.md, runnable.
+"""Notifications-service emulator: the contract in `contract.md` beside it, runnable.
 
-    python -m events_face.emulators notifications --port 8102 --token T
+    python -m events_face.integrations notifications --port 8102 --token T
 
 `POST /api/notifications` answers exactly as the contract says, in this order:
 401 unless `Authorization: Bearer <token>`; 400 unless the body is a JSON object
@@ -261,7 +261,7 @@ class NotificationsServer(ThreadingHTTPServer):
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m events_face.emulators notifications",
+        prog="python -m events_face.integrations notifications",
         description="Emulate the notifications service on 127.0.0.1.",
     )
     parser.add_argument("--host", default="127.0.0.1")

@@ -1,4 +1,4 @@
-"""The notifications-service emulator, run as `python -m events_face.emulators
+"""The notifications-service emulator, run as `python -m events_face.integrations
 notifications`, answers as ../shared/contracts/notifications.md says."""
 
 import uuid
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.processes import Emulator, start_emulator
+from tests.support.processes import Emulator, start_emulator
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -1,0 +1,191 @@
+"""Applying one page of provider records to our venues and events tables.
+
+Guarantees:
+
+- A page is applied in one transaction, with one SELECT and at most one bulk
+  upsert (INSERT ... ON CONFLICT DO UPDATE) each for venues and events, never
+  a query per record. A page either is applied whole (less its invalid records)
+  or not at all, and the run's counters commit with it.
+- Events are upserted, never deleted and re-created, so their registrations
+  survive; `capacity` and `created_at` are ours and never overwritten. A record
+  equal to what is stored (same `changed_at` and fields) is "unchanged" and not
+  written; one older than what is stored is not applied either.
+- What is written is declared once, in `EVENT_COLUMNS` and `VENUE_COLUMNS`:
+  column name -> how to read it from a valid record. Nothing else is written.
+
+It relies on the single-run lock (`lock.py`): its created/updated split is read,
+then written.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from itertools import batched
+from operator import attrgetter
+from typing import Any
+
+from django.db import reset_queries, transaction
+from django.db.models import F
+
+from events_face.events.models import Event, Venue
+from events_face.sync.lock import SyncLock
+from events_face.sync.models import SyncRun
+from events_face.sync.records import EventRecord, InvalidRecord, PlaceRecord, event_record_parse
+
+logger = logging.getLogger(__name__)
+
+# Ids per `IN (...)` lookup: well under SQLite's and PostgreSQL's parameter limits.
+LOOKUP_CHUNK = 900
+
+# The provider's data we mirror, column by column. Not `capacity`, not `created_at`: those are ours.
+EVENT_COLUMNS: dict[str, Callable[[EventRecord], Any]] = {
+    "name": attrgetter("name"),
+    "event_time": attrgetter("event_time"),
+    "registration_deadline": attrgetter("registration_deadline"),
+    "status": attrgetter("status"),
+    "venue_id": lambda record: record.place.id if record.place else None,
+    "provider_changed_at": attrgetter("changed_at"),
+}
+VENUE_COLUMNS: dict[str, Callable[[PlaceRecord], Any]] = {
+    "name": attrgetter("name"),
+    "extra": attrgetter("extra"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    records: int
+    created: int
+    updated: int
+    unchanged: int
+    skipped: int
+
+
+def _raw_id(raw: Any) -> str:
+    """A raw record's id for a log line, whatever the record is."""
+    value = raw.get("id") if isinstance(raw, dict) else None
+    return ascii(value) if isinstance(value, str) else "without id"
+
+
+def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[EventRecord], int, int]:
+    """(valid records, one per event id, the newest wins; skipped count; duplicate count)."""
+    valid: dict[uuid.UUID, EventRecord] = {}
+    skipped = duplicates = 0
+    for raw in records:
+        try:
+            record = event_record_parse(raw)
+        except InvalidRecord as exc:
+            skipped += 1
+            logger.warning(
+                "Skipped provider record %s: %s (page %s)", exc.event_id or "without id", exc.reason, page_url
+            )
+            continue
+        except Exception as exc:
+            # A record the validation did not foresee: still one record's problem, not the
+            # page's (the contract: skip it, count it, log why). The traceback shows the gap.
+            skipped += 1
+            logger.warning(
+                "Skipped provider record %s: unexpected %s while checking it: %r (page %s)",
+                _raw_id(raw),
+                type(exc).__name__,
+                str(exc),  # %r: escaped, whatever characters the record put in it
+                page_url,
+                exc_info=True,
+            )
+            continue
+        current = valid.get(record.id)
+        if current is not None:
+            duplicates += 1  # one INSERT ... ON CONFLICT may not touch a row twice
+            if record.changed_at < current.changed_at:
+                continue
+        valid[record.id] = record
+    return list(valid.values()), skipped, duplicates
+
+
+def _stored(model, ids: list, columns: Iterable[str]) -> dict[Any, dict[str, Any]]:
+    """id -> {column: stored value} for the rows among `ids` that exist."""
+    columns = list(columns)
+    stored = {}
+    for chunk in batched(ids, LOOKUP_CHUNK):
+        for row in model.objects.filter(id__in=chunk).values("id", *columns):
+            stored[row.pop("id")] = row
+    return stored
+
+
+def _venues_upsert(records: list[EventRecord]) -> None:
+    places = {}
+    for record in sorted(records, key=lambda r: r.changed_at):  # the newest description wins
+        if record.place is not None:
+            places[record.place.id] = record.place
+    stored = _stored(Venue, list(places), VENUE_COLUMNS)
+    changed = []
+    for place in places.values():
+        values = {column: read(place) for column, read in VENUE_COLUMNS.items()}
+        if stored.get(place.id) != values:
+            changed.append(Venue(id=place.id, **values))
+    if changed:
+        Venue.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*VENUE_COLUMNS, "updated_at"],
+        )
+
+
+def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
+    stored = _stored(Event, [record.id for record in records], EVENT_COLUMNS)
+    created = updated = unchanged = 0
+    changed = []
+    for record in records:
+        values = {column: read(record) for column, read in EVENT_COLUMNS.items()}
+        current = stored.get(record.id)
+        if current is None:
+            created += 1
+        elif current == values or record.changed_at < current["provider_changed_at"]:
+            unchanged += 1  # the same, or older than what we hold: nothing to write
+            continue
+        else:
+            updated += 1
+        changed.append(Event(id=record.id, **values))
+    if changed:
+        Event.objects.bulk_create(
+            changed,
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[*EVENT_COLUMNS, "updated_at"],
+        )
+    return created, updated, unchanged
+
+
+def sync_page_apply(
+    *, run: SyncRun, records: list[Any], page_url: str = "", lock: SyncLock | None = None
+) -> PageResult:
+    """Apply one page of raw provider records in one transaction; count what it did."""
+    valid, skipped, duplicates = _records_parse(records, page_url=page_url)
+    with transaction.atomic():
+        if lock is not None:
+            lock.renew()
+        _venues_upsert(valid)
+        created, updated, unchanged = _events_upsert(valid)
+        unchanged += duplicates
+        SyncRun.objects.filter(pk=run.pk).update(
+            created=F("created") + created,
+            updated=F("updated") + updated,
+            unchanged=F("unchanged") + unchanged,
+            skipped=F("skipped") + skipped,
+            pages=F("pages") + 1,
+        )
+    # Committed: mirror the counters on the instance the caller holds.
+    run.created += created
+    run.updated += updated
+    run.unchanged += unchanged
+    run.skipped += skipped
+    run.pages += 1
+    # With DEBUG on Django keeps every query's SQL; a long run must not grow with it.
+    reset_queries()
+    return PageResult(
+        records=len(records), created=created, updated=updated, unchanged=unchanged, skipped=skipped
+    )
