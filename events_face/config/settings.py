@@ -110,9 +110,10 @@ if DATABASE_VENDOR == "sqlite":
     DATABASES["default"]["TEST"] = {
         "NAME": str(VAR_DIR / f"test_{Path(DATABASES['default']['NAME']).stem}.sqlite3")
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections are kept between requests (opening one, with SQLite's PRAGMAs,
+# costs more than a whole cached API request).
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,10 +143,17 @@ STORAGES = {
 # Without collectstatic (local runs, tests), serve straight from the apps.
 WHITENOISE_USE_FINDERS = True
 
-# Holds throttling counters. The default is per process; with many web
-# processes point CACHE_URL at a shared cache (e.g. dbcache://events_face_cache
-# after `manage.py createcachetable`).
+# Holds throttling counters and rendered event list/detail responses. The
+# default is per process; with many web processes point CACHE_URL at a shared
+# cache (redis://127.0.0.1:6379/0: Django's built-in Redis backend).
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://events-face")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Room for a few thousand rendered pages per process (Django's default is 300).
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
+# Longest life of a cached event list/detail response, in seconds; 0 turns the
+# response cache off. A write to events or venues makes every entry obsolete at
+# once, whatever this says (see events/response_cache.py).
+API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=300)
 
 # Request bodies over this size get 413; the API's bodies are small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)

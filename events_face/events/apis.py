@@ -1,4 +1,10 @@
-"""Events API: thin views over the selectors and services."""
+"""Events API: thin views over the selectors and services.
+
+The event list and detail are public catalogue reads, the hottest path: they
+authenticate from the token alone (its signature and expiry; no user row is
+read, since nothing they return depends on the user) and answer from
+`response_cache`.
+"""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -7,23 +13,36 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 from events_face.config import schema
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
-from events_face.events.selectors import event_get, event_list, registration_list
+from events_face.events.response_cache import RenderedResponse, cached_response, render
+from events_face.events.selectors import event_detail, event_page, registration_list
 from events_face.events.serializers import (
     EventDetailSerializer,
     EventListFilterSerializer,
     EventSerializer,
     RegistrationInputSerializer,
     RegistrationSerializer,
+    event_item,
 )
 from events_face.events.services import registration_create
 
 
+def _moments(rows) -> list:
+    """The moments at which these events can change without a write (see `response_cache`)."""
+    return [moment for row in rows for moment in (row["event_time"], row["registration_deadline"])]
+
+
+# Query parameters that are not filters: a request with only these skips the filter serializer.
+PAGINATION_PARAMETERS = {EventKeysetPagination.cursor_query_param, EventKeysetPagination.page_size_query_param}
+
+
 class EventListApi(GenericAPIView):
+    authentication_classes = [JWTStatelessUserAuthentication]
     pagination_class = EventKeysetPagination
-    serializer_class = EventSerializer
+    serializer_class = EventSerializer  # for the schema; items are shaped by `event_item`
 
     @extend_schema(
         operation_id="events_list",
@@ -35,10 +54,19 @@ class EventListApi(GenericAPIView):
         },
     )
     def get(self, request):
-        filters = EventListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        page = self.paginate_queryset(event_list(filters=filters.validated_data))
-        return self.get_paginated_response(EventSerializer(page, many=True).data)
+        return cached_response(request, self._render)
+
+    def _render(self, now) -> RenderedResponse:
+        filters = {}
+        if not self.request.query_params.keys() <= PAGINATION_PARAMETERS:
+            filter_input = EventListFilterSerializer(data=self.request.query_params)
+            filter_input.is_valid(raise_exception=True)
+            filters = filter_input.validated_data
+        cursor, size = self.paginator.read_request(self.request)
+        fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
+        page = self.paginator.page_from(fetched, size)
+        body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
+        return render(body, moments=_moments(fetched), now=now)
 
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -47,13 +75,19 @@ EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH
 
 
 class EventDetailApi(APIView):
+    authentication_classes = [JWTStatelessUserAuthentication]
+
     @extend_schema(
         operation_id="events_retrieve",
         parameters=[EVENT_ID],
         responses={200: EventDetailSerializer, 401: schema.UNAUTHORIZED, 404: schema.NOT_FOUND},
     )
     def get(self, request, event_id: str):
-        return Response(EventDetailSerializer(event_get(event_id=event_id)).data)
+        def build(now) -> RenderedResponse:
+            row = event_detail(event_id=event_id)
+            return render(event_item(row, now=now, detail=True), moments=_moments([row]), now=now)
+
+        return cached_response(request, build)
 
 
 class EventRegisterApi(APIView):

@@ -3,13 +3,21 @@
 Venues and events are mirrors of the events-provider (their ids are the
 provider's UUIDs); registrations are ours. A registration is unique per event
 and e-mail address, compared case-insensitively, by a database constraint.
+
+The catalogue (venues and events) carries a version number that database
+triggers bump on every insert, update or delete of either table, in the
+writing transaction (migration 0002): the sync, `cleanup_events`, the admin
+and any raw SQL alike. Cached API responses are keyed on it.
 """
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 
 class Venue(models.Model):
@@ -25,6 +33,22 @@ class Venue(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EventQuerySet(models.QuerySet):
+    def open_for_registration(self, *, now: datetime) -> "EventQuerySet":
+        """Events a person may register for at `now` (capacity aside); see `Event.is_open`."""
+        return self.registration_not_closed(now=now).upcoming(now=now)
+
+    def registration_not_closed(self, *, now: datetime) -> "EventQuerySet":
+        """Open status, deadline not passed: open for registration if not yet started."""
+        return self.filter(
+            Q(status__in=Event.OPEN_STATUSES)
+            & (Q(registration_deadline__isnull=True) | Q(registration_deadline__gt=now))
+        )
+
+    def upcoming(self, *, now: datetime) -> "EventQuerySet":
+        return self.filter(event_time__gt=now)
 
 
 class Event(models.Model):
@@ -43,8 +67,9 @@ class Event(models.Model):
     event_time = models.DateTimeField()
     registration_deadline = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=32, choices=Status.choices)
+    # No index of its own: `event_venue_time_idx` starts with it.
     venue = models.ForeignKey(
-        Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="events"
+        Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="events", db_index=False
     )
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text="Maximum number of registrations; empty means unlimited."
@@ -55,16 +80,57 @@ class Event(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = EventQuerySet.as_manager()
+
     class Meta:
         ordering = ["event_time", "id"]
+        # Every list filter is an equality prefix followed by (event_time, id), so
+        # each page is an index range read in order that stops after the page
+        # (see `selectors.event_list`); none of them needs planner statistics.
         indexes = [
-            # The list's default: open statuses, upcoming, by time then id (keyset).
             models.Index(fields=["status", "event_time", "id"], name="event_status_time_idx"),
             models.Index(fields=["event_time", "id"], name="event_time_id_idx"),
+            models.Index(fields=["venue", "status", "event_time", "id"], name="event_venue_status_time_idx"),
+            models.Index(fields=["venue", "event_time", "id"], name="event_venue_time_idx"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def is_open(self, *, now: datetime | None = None) -> bool:
+        """Open for registration (capacity aside): the one rule behind the list's
+        default (`EventQuerySet.open_for_registration`), the `registration_open`
+        field and the registration service."""
+        return Event.open_at(
+            status=self.status,
+            event_time=self.event_time,
+            registration_deadline=self.registration_deadline,
+            now=now or timezone.now(),
+        )
+
+    @staticmethod
+    def open_at(
+        *, status: str, event_time: datetime, registration_deadline: datetime | None, now: datetime
+    ) -> bool:
+        """`is_open` for an event read as values, not as an instance."""
+        return (
+            status in Event.OPEN_STATUSES
+            and event_time > now
+            and (registration_deadline is None or registration_deadline > now)
+        )
+
+
+class CatalogueVersion(models.Model):
+    """One row whose `version` the catalogue triggers bump (see the module docstring).
+
+    Written only by the triggers; a missing row reads as version 0.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"catalogue version {self.version}"
 
 
 class Registration(models.Model):

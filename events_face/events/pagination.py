@@ -1,19 +1,20 @@
 """Keyset pagination over (a time field, id).
 
-Each page is one indexed range scan, so page 100,000 costs what page 1 costs:
+Each page is one indexed range read, so page 100,000 costs what page 1 costs:
 the cursor carries the last row's (time, id), never an offset. Cursors are
 opaque to clients; a tampered one, whatever it holds, is a 400, not a 500.
-The queryset must be ordered by (time_field, id), both ascending or both
-descending.
+Rows may be model instances or `values()` dicts.
 """
 
 import base64
 import binascii
 import json
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -30,14 +31,23 @@ class InvalidCursor(ServiceError):
     default_message = "The cursor is malformed; follow the `next` and `previous` links as given."
 
 
-def encode_cursor(row: Model, *, time_field: str = "event_time", back: bool = False) -> str:
-    """The cursor that continues after (or, with `back`, before) this row."""
-    token = json.dumps([getattr(row, time_field).isoformat(), str(row.pk), back]).encode()
+@dataclass(frozen=True)
+class Cursor:
+    """A position between two rows: continue after (or, `backwards`, before) (moment, row_id)."""
+
+    moment: datetime
+    row_id: uuid.UUID
+    backwards: bool = False
+
+
+def encode_cursor(moment: datetime, row_id: uuid.UUID, *, back: bool = False) -> str:
+    """The cursor that continues after (or, with `back`, before) the row (moment, row_id)."""
+    token = json.dumps([moment.isoformat(), str(row_id), back]).encode()
     return base64.urlsafe_b64encode(token).decode().rstrip("=")
 
 
-def decode_cursor(raw: str) -> tuple[datetime, uuid.UUID, bool]:
-    """(time, id, backwards) from a cursor; `InvalidCursor` for anything else."""
+def decode_cursor(raw: str) -> Cursor:
+    """The position a cursor names; `InvalidCursor` for anything else."""
     try:
         token = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
         time_text, id_text, back = token
@@ -48,7 +58,7 @@ def decode_cursor(raw: str) -> tuple[datetime, uuid.UUID, bool]:
             raise ValueError("naive time in cursor")
         if not EARLIEST_YEAR <= moment.astimezone(UTC).year <= LATEST_YEAR:
             raise ValueError("time out of range")
-        return moment, uuid.UUID(id_text), back
+        return Cursor(moment, uuid.UUID(id_text), back)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
 
@@ -67,63 +77,80 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     return min(size, maximum)
 
 
+def keyset_beyond(queryset: QuerySet, *, time_field: str, cursor: Cursor, after: bool) -> QuerySet:
+    """Rows strictly after (or before) the cursor's (time, id).
+
+    The redundant `gte`/`lte` on the time alone gives the database an index
+    range to start from; without it the OR makes it scan from the first row.
+    It goes first in the WHERE clause: SQLite starts its range at the first of
+    several bounds on a column (a list's own bound, such as the event list's
+    "upcoming", would otherwise win and every deep page would scan from it).
+    """
+    op = "gt" if after else "lt"
+    beyond = queryset.model.objects.filter(
+        Q(**{f"{time_field}__{op}e": cursor.moment}),
+        Q(**{f"{time_field}__{op}": cursor.moment}) | Q(**{time_field: cursor.moment, f"id__{op}": cursor.row_id}),
+    )
+    combined = beyond & queryset
+    combined.query.select_related = queryset.query.select_related  # `&` drops it
+    return combined
+
+
 class KeysetPagination(BasePagination):
+    """Reads `cursor` and `page_size`, trims a fetched page and links its neighbours.
+
+    A list fetches `size + 1` rows past the cursor (in reverse order when the
+    cursor points backwards) and hands them to `page_from`; `paginate_queryset`
+    does both for a plain ordered queryset.
+    """
+
     time_field = "event_time"
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
     page_size = 20
     max_page_size = 100
 
-    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+    def read_request(self, request) -> tuple[Cursor | None, int]:
+        """(cursor, page size) from the query string; 400 for bad values."""
         self.request = request
         size = page_size_from(
             request, param=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
         )
-        descending = str(queryset.query.order_by[0]).startswith("-")
         raw_cursor = request.query_params.get(self.cursor_query_param)
-        cursor = decode_cursor(raw_cursor) if raw_cursor else None
-        backwards = cursor is not None and cursor[2]
+        self.cursor = decode_cursor(raw_cursor) if raw_cursor else None
+        return self.cursor, size
 
-        if cursor is not None:
-            queryset = self._beyond(queryset, cursor, after=descending == backwards)
-        if backwards:
-            queryset = queryset.reverse()
-
-        rows = list(queryset[: size + 1])
+    def page_from(self, rows: Sequence, size: int) -> list:
+        """The page out of `size + 1` rows fetched past the cursor, in list order."""
+        rows = list(rows)
         has_more = len(rows) > size
         rows = rows[:size]
-        if backwards:
+        if self.cursor is not None and self.cursor.backwards:
             rows.reverse()
             self.has_next, self.has_previous = True, has_more
         else:
-            self.has_next, self.has_previous = has_more, cursor is not None
+            self.has_next, self.has_previous = has_more, self.cursor is not None
         self.rows = rows
         return rows
 
-    def _beyond(self, queryset: QuerySet, cursor: tuple, *, after: bool) -> QuerySet:
-        """Rows strictly after (or before) the cursor's (time, id).
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        """One page of a queryset ordered by (time_field, id), both ascending or both descending."""
+        cursor, size = self.read_request(request)
+        if cursor is not None:
+            descending = str(queryset.query.order_by[0]).startswith("-")
+            queryset = keyset_beyond(
+                queryset, time_field=self.time_field, cursor=cursor, after=descending == cursor.backwards
+            )
+            if cursor.backwards:
+                queryset = queryset.reverse()
+        return self.page_from(queryset[: size + 1], size)
 
-        The redundant `gte`/`lte` on the time alone gives the database an index
-        range to start from; without it the OR makes it scan from the first row.
-        It goes first in the WHERE clause: SQLite starts its range at the first of
-        several bounds on a column (a list's own bound, such as the event list's
-        "upcoming", would otherwise win and every deep page would scan from it).
-        """
-        moment, row_id, _ = cursor
-        op = "gt" if after else "lt"
-        field = self.time_field
-        beyond = queryset.model.objects.filter(
-            Q(**{f"{field}__{op}e": moment}),
-            Q(**{f"{field}__{op}": moment}) | Q(**{field: moment, f"id__{op}": row_id}),
-        )
-        combined = beyond & queryset
-        combined.query.select_related = queryset.query.select_related  # `&` drops it
-        return combined
+    def links(self) -> dict[str, str | None]:
+        base_url = remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+        return {"next": self._link(base_url, back=False), "previous": self._link(base_url, back=True)}
 
     def get_paginated_response(self, data) -> Response:
-        return Response(
-            {"next": self._link(back=False), "previous": self._link(back=True), "results": data}
-        )
+        return Response({**self.links(), "results": data})
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         link = {"type": "string", "format": "uri", "nullable": True}
@@ -151,13 +178,16 @@ class KeysetPagination(BasePagination):
             },
         ]
 
-    def _link(self, *, back: bool) -> str | None:
+    def _position(self, row) -> tuple[datetime, uuid.UUID]:
+        if isinstance(row, Mapping):
+            return row[self.time_field], row["id"]
+        return getattr(row, self.time_field), row.pk
+
+    def _link(self, base_url: str, *, back: bool) -> str | None:
         if not (self.has_previous if back else self.has_next) or not self.rows:
             return None
-        row = self.rows[0] if back else self.rows[-1]
-        url = remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
-        cursor = encode_cursor(row, time_field=self.time_field, back=back)
-        return replace_query_param(url, self.cursor_query_param, cursor)
+        moment, row_id = self._position(self.rows[0] if back else self.rows[-1])
+        return replace_query_param(base_url, self.cursor_query_param, encode_cursor(moment, row_id, back=back))
 
 
 class EventKeysetPagination(KeysetPagination):

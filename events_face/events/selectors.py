@@ -1,16 +1,42 @@
-"""Reading events and registrations."""
+"""Reading events and registrations.
 
+The event list and detail read rows as plain tuples and dicts and shape them
+into the API's items without model instances or serializers: they are the
+hottest path of the service. The list's page is one SQL statement written here
+rather than built by the ORM, which costs several times what the database
+does for it (see docs/benchmarks.md).
+
+How a page stays one short index read at any table size, with no planner
+statistics (a fresh database straight from `bulk_create` or the sync): every
+filter is an equality prefix of an index that continues with (event_time, id)
+(see `Event.Meta.indexes`), the statement has no join (the venue's name is a
+scalar subquery, evaluated for the page's rows only), and it asks for
+`size + 1` rows in index order. A set of statuses, which no single index range
+covers, is a UNION ALL of one ordered, limited range per status. The `name`
+search is the exception: on PostgreSQL the trigram index answers it (the
+planner needs statistics for that, which autovacuum and the sync gather); on
+SQLite it filters rows in list order. `tests/events/test_event_list_plans.py`
+checks the plans.
+"""
+
+import functools
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from events_face.config.errors import ServiceError
-from events_face.events.models import Event, Registration
+from events_face.events.models import Event, Registration, Venue
+from events_face.events.pagination import Cursor
 
 ALL_STATUSES = "all"
+
+# Columns the list and detail read, in this order.
+EVENT_COLUMNS = ("id", "name", "event_time", "registration_deadline", "status", "venue_id", "venue_name")
 
 
 class EventNotFound(ServiceError):
@@ -19,76 +45,169 @@ class EventNotFound(ServiceError):
     default_message = "No event with this id."
 
 
-def registration_open_q(*, now: datetime) -> Q:
-    """Events a person may register for right now (capacity aside)."""
-    return (
-        Q(status__in=Event.OPEN_STATUSES, event_time__gt=now)
-        & (Q(registration_deadline__isnull=True) | Q(registration_deadline__gt=now))
-    )
-
-
-def event_is_open(event: Event, *, now: datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return (
-        event.status in Event.OPEN_STATUSES
-        and event.event_time > now
-        and (event.registration_deadline is None or event.registration_deadline > now)
-    )
+def event_id_parse(event_id: Any) -> uuid.UUID:
+    """An event id from a URL; a malformed one is just an unknown one (404)."""
+    try:
+        return uuid.UUID(str(event_id))
+    except ValueError:
+        raise EventNotFound() from None
 
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def event_list(*, filters: dict[str, Any] | None = None, now: datetime | None = None) -> QuerySet[Event]:
-    """Events for the public list, ordered for keyset pagination.
+class _EventPageStatement:
+    """The SQL of one list page, with its parameters adapted for the database."""
 
-    Default: the events one can register for now (status `new` or
-    `published`, deadline not passed, not started). Giving `status` replaces
-    that with the statuses asked for (`all` lifts it) among events not yet
-    started; giving `date_from` or `date_to` replaces "not yet started".
+    def __init__(self) -> None:
+        self.conditions: list[str] = []
+        self.params: list[Any] = []
+
+    def where(self, condition: str, *params: Any) -> None:
+        self.conditions.append(condition)
+        self.params.extend(params)
+
+    @staticmethod
+    def moment(value: datetime) -> Any:
+        return connection.ops.adapt_datetimefield_value(value)
+
+    @staticmethod
+    def uuid(value: uuid.UUID) -> Any:
+        return Event._meta.pk.get_db_prep_value(value, connection)
+
+
+def _page_sql(statement: _EventPageStatement, *, statuses: list[str] | None, descending: bool, limit: int) -> tuple[str, list]:
+    direction = "DESC" if descending else "ASC"
+    order = f"ORDER BY event_time {direction}, id {direction}"
+    columns = "id, name, event_time, registration_deadline, status, venue_id"
+    venue_name = "(SELECT name FROM events_venue WHERE events_venue.id = page.venue_id) AS venue_name"
+    where = " AND ".join(f"({condition})" for condition in statement.conditions) or "1 = 1"
+    if statuses is None or len(statuses) == 1:
+        if statuses:
+            where, params = f"status = %s AND {where}", [statuses[0], *statement.params]
+        else:
+            params = list(statement.params)
+        inner = f"SELECT {columns} FROM events_event WHERE {where} {order} LIMIT %s"
+        return f"SELECT page.*, {venue_name} FROM ({inner}) AS page {order}", [*params, limit]
+    # One ordered, limited index range per status, merged.
+    branches, params = [], []
+    for status in statuses:
+        branches.append(f"SELECT * FROM (SELECT {columns} FROM events_event WHERE status = %s AND {where} {order} LIMIT %s) AS branch")
+        params += [status, *statement.params, limit]
+    union = " UNION ALL ".join(branches)
+    return f"SELECT page.*, {venue_name} FROM ({union}) AS page {order} LIMIT %s", [*params, limit]
+
+
+def _name_condition(name: str) -> tuple[str, str]:
+    pattern = f"%{connection.ops.prep_for_like_query(name)}%"
+    if connection.vendor == "postgresql":
+        # What `icontains` compiles to, so the trigram index on UPPER(name) serves it.
+        return "UPPER(name::text) LIKE UPPER(%s)", pattern
+    # SQLite's LIKE ignores case already (ASCII letters, as `icontains` there).
+    return "name LIKE %s ESCAPE '\\'", pattern
+
+
+def event_page(
+    *, filters: dict[str, Any] | None = None, cursor: Cursor | None = None, size: int, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Up to `size + 1` rows (dicts of `EVENT_COLUMNS`) of the list past `cursor`, in fetch order.
+
+    Default: the events one can register for now (the rule of `Event.is_open`
+    and `EventQuerySet.open_for_registration`; a test holds this SQL to that
+    queryset). Giving `status` replaces "open status, deadline not passed"
+    with the statuses asked for (`all` lifts it); giving `date_from` or
+    `date_to` replaces "not yet started". Fetch order is list order, reversed
+    when the cursor points backwards (the paginator turns it round).
     """
     filters = filters or {}
     now = now or timezone.now()
-    queryset = Event.objects.select_related("venue")
+    statement = _EventPageStatement()
 
     statuses = filters.get("status")
     if not statuses:
-        queryset = queryset.filter(
-            Q(status__in=Event.OPEN_STATUSES)
-            & (Q(registration_deadline__isnull=True) | Q(registration_deadline__gt=now))
+        statuses = sorted(Event.OPEN_STATUSES)
+        statement.where(
+            "registration_deadline IS NULL OR registration_deadline > %s", statement.moment(now)
         )
-    elif ALL_STATUSES not in statuses:
-        queryset = queryset.filter(status__in=statuses)
+    elif ALL_STATUSES in statuses:
+        statuses = None
+    else:
+        statuses = sorted(set(statuses))
+
+    descending = filters.get("ordering") == "-event_time"
+    if cursor is not None:
+        # The redundant bound on the time alone gives the database the index range to
+        # start from; without it the OR makes it read from the first row.
+        after = descending == cursor.backwards
+        op = ">" if after else "<"
+        moment = statement.moment(cursor.moment)
+        statement.where(f"event_time {op}= %s", moment)
+        statement.where(
+            f"event_time {op} %s OR (event_time = %s AND id {op} %s)", moment, moment, statement.uuid(cursor.row_id)
+        )
+        descending = descending != cursor.backwards
 
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     if date_from is None and date_to is None:
-        queryset = queryset.filter(event_time__gte=now)
+        statement.where("event_time > %s", statement.moment(now))
     if date_from is not None:
-        queryset = queryset.filter(event_time__gte=_start_of(date_from))
+        statement.where("event_time >= %s", statement.moment(_start_of(date_from)))
     if date_to is not None:
         # Inclusive: the whole of date_to.
-        queryset = queryset.filter(event_time__lt=_start_of(date_to) + timedelta(days=1))
-    if filters.get("name"):
-        queryset = queryset.filter(name__icontains=filters["name"])
+        statement.where("event_time < %s", statement.moment(_start_of(date_to) + timedelta(days=1)))
     if filters.get("venue"):
-        queryset = queryset.filter(venue_id=filters["venue"])
+        statement.where("venue_id = %s", statement.uuid(filters["venue"]))
+    if filters.get("name"):
+        statement.where(*_name_condition(filters["name"]))
+        if statuses and len(statuses) > 1:
+            # One range per status would hide the trigram index from PostgreSQL.
+            statement.where(f"status IN ({', '.join(['%s'] * len(statuses))})", *statuses)
+            statuses = None
 
-    if filters.get("ordering") == "-event_time":
-        return queryset.order_by("-event_time", "-id")
-    return queryset.order_by("event_time", "id")
+    sql, params = _page_sql(statement, statuses=statuses, descending=descending, limit=size + 1)
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        rows = db.fetchall()
+    return _as_dicts(rows)
 
 
-def event_get(*, event_id: str | uuid.UUID) -> Event:
-    """One event by id; a malformed id is just an unknown one (404)."""
-    try:
-        event_uuid = uuid.UUID(str(event_id))
-    except ValueError:
-        raise EventNotFound() from None
-    event = Event.objects.select_related("venue").filter(pk=event_uuid).first()
-    if event is None:
+def _as_dicts(rows: list[tuple]) -> list[dict[str, Any]]:
+    """Rows of `EVENT_COLUMNS` with each value converted as the ORM would (UUIDs, aware datetimes)."""
+    converters = _column_converters(connections[DEFAULT_DB_ALIAS])
+    result = []
+    for row in rows:
+        values = list(row)
+        for index, convert, column in converters:
+            values[index] = convert(values[index], column, connection)
+        result.append(dict(zip(EVENT_COLUMNS, values, strict=True)))
+    return result
+
+
+@functools.cache
+def _column_converters(database: BaseDatabaseWrapper) -> list[tuple[int, Any, Any]]:
+    """(column index, converter, column) for each conversion the database's rows of `EVENT_COLUMNS` need."""
+    fields = [Event._meta.get_field(name) for name in ("id", "name", "event_time", "registration_deadline", "status", "venue")]
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(Event._meta.db_table)
+        for convert in [*database.ops.get_db_converters(column), *column.get_db_converters(database)]:
+            converters.append((index, convert, column))
+    return converters
+
+
+def event_detail(*, event_id: Any) -> dict[str, Any]:
+    """One event's row (`EVENT_COLUMNS` and `capacity`); `EventNotFound` for an unknown id."""
+    venue_name = Venue.objects.filter(pk=OuterRef("venue_id")).order_by().values("name")[:1]
+    row = (
+        Event.objects.filter(pk=event_id_parse(event_id))
+        .annotate(venue_name=Subquery(venue_name))
+        .values(*EVENT_COLUMNS, "capacity")
+        .first()
+    )
+    if row is None:
         raise EventNotFound()
-    return event
+    return row
 
 
 def registration_list(*, user) -> QuerySet[Registration]:

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 
 from events_face.config.errors import ServiceError
 from events_face.events.models import Event, Registration
-from events_face.events.selectors import EventNotFound, event_is_open
+from events_face.events.selectors import EventNotFound, event_id_parse
 from events_face.integrations.notifications.senders import (
     REGISTRATION_NOTIFICATION_TOPIC,
     registration_notification,
@@ -58,11 +58,7 @@ def confirmation_code_generate() -> str:
 
 def _event_lock(*, event_id: uuid.UUID | str) -> Event:
     """Lock the event row for the rest of the transaction (see module docstring)."""
-    try:
-        event_uuid = uuid.UUID(str(event_id))
-    except ValueError:
-        raise EventNotFound() from None
-    event = Event.objects.select_for_update().filter(pk=event_uuid).first()
+    event = Event.objects.select_for_update().filter(pk=event_id_parse(event_id)).first()
     if event is None:
         raise EventNotFound()
     return event
@@ -99,7 +95,7 @@ def registration_create(
             if earlier is not None:
                 return earlier, False
 
-        if not event_is_open(event):
+        if not event.is_open():
             raise RegistrationClosed()
         if Registration.objects.filter(event=event, email__iexact=email).exists():
             raise AlreadyRegistered()
