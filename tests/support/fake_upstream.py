@@ -37,6 +37,8 @@ class Answer:
     trickle_seconds: float = 0.0
     # The body is sent this many times over (a large body without holding it).
     repeat: int = 1
+    # False: no Content-Length; the body ends when the connection closes.
+    declare_length: bool = True
 
 
 class FakeUpstream:
@@ -78,7 +80,10 @@ class FakeUpstream:
             def _answer(self, answer: Answer) -> None:
                 self.send_response(answer.status)
                 headers = {"Content-Type": "application/json", **answer.headers}
-                headers.setdefault("Content-Length", str(len(answer.body) * answer.repeat))
+                if answer.declare_length:
+                    headers.setdefault("Content-Length", str(len(answer.body) * answer.repeat))
+                else:
+                    headers["Connection"] = "close"
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
