@@ -10,13 +10,13 @@ from events_face.sync.upsert import EVENT_COLUMNS, VENUE_COLUMNS
 
 
 def test_name_lengths_are_the_columns_lengths():
-    assert records.EVENT_NAME_MAX_LENGTH == Event._meta.get_field("name").max_length
-    assert records.VENUE_NAME_MAX_LENGTH == Venue._meta.get_field("name").max_length
+    assert Event._meta.get_field("name").max_length == records.EVENT_NAME_MAX_LENGTH
+    assert Venue._meta.get_field("name").max_length == records.VENUE_NAME_MAX_LENGTH
 
 
 def test_statuses_are_the_models_choices_and_fit_the_column():
     field = Event._meta.get_field("status")
-    assert records.STATUSES == {value for value, _label in field.choices}
+    assert {value for value, _label in field.choices} == records.STATUSES
     assert max(map(len, records.STATUSES)) <= field.max_length
 
 
