@@ -167,9 +167,34 @@ def event_page(
 
     sql, params = _page_sql(statement, statuses=statuses, descending=descending, limit=size + 1)
     with connection.cursor() as db:
+        if connection.vendor == "postgresql" and not filters.get("name"):
+            sql = _ranges_only(sql)
         db.execute(sql, params)
+        while db.description is None:  # past the results of the SET statements
+            db.nextset()
         rows = db.fetchall()
     return _as_dicts(rows)
+
+
+# PostgreSQL planner settings for the list's statement: with sorts and bitmap
+# scans ruled out, an ordered index range per status is the only plan left.
+_RANGES_ONLY = ("enable_sort", "enable_bitmapscan")
+
+
+def _ranges_only(sql: str) -> str:
+    """`sql` for PostgreSQL to run reading the list's index ranges in order, statistics or not.
+
+    With statistics its planner picks them anyway; without (a table freshly
+    loaded, before autovacuum has analysed it) it may estimate that a status
+    matches a handful of rows and sort all of them instead, which costs what the
+    table holds. `SET LOCAL` lasts for the transaction: a string of several
+    statements runs as one (one round trip; Django's default client-side
+    binding sends it as a simple query), and inside a caller's transaction
+    the settings are put back at the end.
+    """
+    before = "".join(f"SET LOCAL {name} = off; " for name in _RANGES_ONLY)
+    after = "".join(f"; SET LOCAL {name} TO DEFAULT" for name in _RANGES_ONLY) if connection.in_atomic_block else ""
+    return before + sql + after
 
 
 def _as_dicts(rows: list[tuple]) -> list[dict[str, Any]]:

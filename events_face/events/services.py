@@ -16,10 +16,10 @@ The registration and its outbox message commit in the same transaction.
 import secrets
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from events_face.config.errors import ServiceError
-from events_face.events.models import Event, Registration
+from events_face.events.models import Event, Registration, Venue
 from events_face.events.selectors import EventNotFound, event_id_parse
 from events_face.integrations.notifications.senders import (
     REGISTRATION_NOTIFICATION_TOPIC,
@@ -136,3 +136,17 @@ def registration_create(
             ),
         )
     return registration, True
+
+
+def catalogue_statistics_refresh() -> None:
+    """Refresh the planner's statistics of the catalogue tables, after a sync changed them.
+
+    PostgreSQL only. Its planner needs them to prefer the list's ordered index
+    ranges over sorting every matching row of a small, freshly loaded table,
+    and to use the trigram index for the `name` search; autovacuum gathers them
+    too, but only a while after a bulk load. The SQLite plans need none (see
+    `selectors`), and statistics could only make them less predictable.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {Event._meta.db_table}, {Venue._meta.db_table}")
