@@ -24,6 +24,8 @@ from events_face.events.models import Event, Venue
 from events_face.events.pagination import Cursor
 from events_face.events.selectors import event_page
 from events_face.events.services import catalogue_statistics_refresh
+from tests.support.polling import wait_until
+from tests.support.sync import sync_process
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +173,21 @@ def test_the_name_search_reads_the_trigram_index_on_postgresql():
     assert {row["name"] for row in rows} == {"Quantum Harpsichord Night"}
     assert "event_name_trgm_idx" in plan, plan
     assert _postgresql_rows_read(lambda: event_page(filters={"name": "harpsichord"}, size=PAGE)) < 100
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's plans need no statistics")
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_that_changed_events_gathers_the_planner_statistics(provider):
+    def times_analysed() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot(), pg_stat_get_analyze_count('events_event'::regclass)")
+            return cursor.fetchone()[1]
+
+    before = times_analysed()
+    sync = sync_process(provider, "--all")
+    assert sync.wait(timeout=60) == 0, sync.communicate()
+
+    wait_until(lambda: times_analysed() > before, timeout=10, message="the sync did not ANALYZE events_event")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'events_event'::regclass")
+        assert cursor.fetchone()[0] == Event.objects.count() > 0

@@ -21,8 +21,7 @@ from rest_framework.test import APIClient
 
 from events_face.events.models import Event, Venue
 from tests.conftest import bearer, make_event, make_user, make_venue
-from tests.support.processes import start_emulator
-from tests.support.sync import TOKEN, Provider, sync_process
+from tests.support.sync import sync_process
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -52,13 +51,6 @@ def response_cache(request, settings):
         }
     settings.API_CACHE_SECONDS = 3600
     return request.param
-
-
-@pytest.fixture
-def provider():
-    emulator = start_emulator("provider", "--events", "30", "--seed", "11", "--token", TOKEN, "--page-size", "10")
-    yield Provider(emulator)
-    emulator.stop()
 
 
 def page_names(response) -> list[str]:

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
+from events_face.events.services import catalogue_statistics_refresh
 from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
 from events_face.sync.lock import SyncAlreadyRunning, sync_lock
 from events_face.sync.models import SyncRun
@@ -121,6 +122,9 @@ class Command(BaseCommand):
                     sync_run_execute(
                         run=run, client=client, lock=lock, on_page=on_page, should_stop=self.stop.is_set
                     )
+                if run.created or run.updated:
+                    # Fresh statistics for the list's name search (PostgreSQL; see the function).
+                    catalogue_statistics_refresh()
         except SyncAlreadyRunning as exc:
             raise CommandError(str(exc)) from None
         self._summary(run, time.monotonic() - started)
