@@ -1,9 +1,7 @@
 """OpenAPI pieces shared by every API: the error shape and its responses."""
 
-from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
 ErrorSerializer = inline_serializer(
     name="Error",
@@ -33,8 +31,3 @@ UNAUTHORIZED = error("Missing, invalid or expired token (`not_authenticated`, `t
 NOT_FOUND = error("Not found (`not_found`).")
 TOO_LARGE = error("Request body too large (`payload_too_large`).")
 UNSUPPORTED = error("Body is not JSON (`unsupported_media_type`).")
-
-
-# The catalogue reads authenticate with SimpleJWT's stateless class (no user row
-# read); it documents the same bearer scheme, "jwtAuth", as the default class.
-set_override(JWTStatelessUserAuthentication, "suppress_collision_warning", True)

@@ -2,8 +2,8 @@
 
 The event list and detail are public catalogue reads, the hottest path: they
 authenticate from the token alone (its signature and expiry; no user row is
-read, since nothing they return depends on the user) and answer from
-`response_cache`.
+read, since nothing they return depends on the user), answer JSON whatever
+the client accepts, and answer from `response_cache`.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -11,10 +11,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
 
+from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.config import schema
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
@@ -30,6 +32,22 @@ from events_face.events.serializers import (
 from events_face.events.services import registration_create
 
 
+class JSONOnly(BaseContentNegotiation):
+    """The catalogue reads answer JSON to every client (DRF's negotiation costs as much as a cache hit)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+
+class CatalogueReadMixin:
+    authentication_classes = [AccessTokenAuthentication]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
+
+
 def _moments(rows) -> list:
     """The moments at which these events can change without a write (see `response_cache`)."""
     return [moment for row in rows for moment in (row["event_time"], row["registration_deadline"])]
@@ -39,8 +57,7 @@ def _moments(rows) -> list:
 PAGINATION_PARAMETERS = {EventKeysetPagination.cursor_query_param, EventKeysetPagination.page_size_query_param}
 
 
-class EventListApi(GenericAPIView):
-    authentication_classes = [JWTStatelessUserAuthentication]
+class EventListApi(CatalogueReadMixin, GenericAPIView):
     pagination_class = EventKeysetPagination
     serializer_class = EventSerializer  # for the schema; items are shaped by `event_item`
 
@@ -74,8 +91,7 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 
 
-class EventDetailApi(APIView):
-    authentication_classes = [JWTStatelessUserAuthentication]
+class EventDetailApi(CatalogueReadMixin, APIView):
 
     @extend_schema(
         operation_id="events_retrieve",
