@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from events_face.accounts.services import refresh_token_revoke, token_pair_for, user_create
-from events_face.config import schema
+from events_face.core import schema
 
 TokenPairSerializer = inline_serializer(
     name="TokenPair", fields={"access": serializers.CharField(), "refresh": serializers.CharField()}

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from events_face.config.errors import InvalidInput, TokenInvalid
+from events_face.core.errors import InvalidInput, TokenInvalid
 
 User = get_user_model()
 

@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "events_face.config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "events_face.core.errors.api_exception_handler",
     # Password guessing and sign-up floods: per client IP, on the auth endpoints only.
     "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
     # Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,

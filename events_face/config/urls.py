@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from events_face.config import errors
+from events_face.core import errors
 
 urlpatterns = [
     path("api/", include("events_face.accounts.urls")),
@@ -15,6 +15,6 @@ urlpatterns = [
     re_path(r"^api/", errors.not_found),
 ]
 
-handler400 = "events_face.config.errors.bad_request"
-handler404 = "events_face.config.errors.not_found"
-handler500 = "events_face.config.errors.server_error"
+handler400 = "events_face.core.errors.bad_request"
+handler404 = "events_face.core.errors.not_found"
+handler500 = "events_face.core.errors.server_error"

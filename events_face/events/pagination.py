@@ -20,7 +20,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from events_face.config.errors import ServiceError
+from events_face.core.errors import ServiceError
 
 # Years both databases store and Python's datetime can shift by a UTC offset.
 EARLIEST_YEAR, LATEST_YEAR = 2, 9998

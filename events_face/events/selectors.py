@@ -29,7 +29,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from events_face.config.errors import ServiceError
+from events_face.core.errors import ServiceError
 from events_face.events.models import Event, Registration, Venue
 from events_face.events.pagination import Cursor
 

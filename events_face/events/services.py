@@ -18,7 +18,7 @@ import uuid
 
 from django.db import IntegrityError, connection, transaction
 
-from events_face.config.errors import ServiceError
+from events_face.core.errors import ServiceError
 from events_face.events.models import Event, Registration, Venue
 from events_face.events.selectors import EventNotFound, event_id_parse
 from events_face.integrations.notifications.senders import (

@@ -17,7 +17,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events_face.config import schema
+from events_face.core import schema
 from events_face.monitoring.selectors import database_is_reachable, service_metrics
 
 
