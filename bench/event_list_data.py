@@ -103,7 +103,7 @@ def events_fill(count: int, *, seed: int = 1) -> None:
 def cursor_after(event) -> str:
     """The cursor continuing the list after `event`, with either `encode_cursor` signature:
     `(moment, row_id, *, back)` now, `(row, *, time_field, back)` before."""
-    from events_face.events.pagination import encode_cursor
+    from events_face.core.pagination import encode_cursor
 
     if next(iter(inspect.signature(encode_cursor).parameters)) == "row":
         return encode_cursor(event)

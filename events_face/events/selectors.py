@@ -30,8 +30,8 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from events_face.core.errors import ServiceError
+from events_face.core.pagination import Cursor
 from events_face.events.models import Event, Registration, Venue
-from events_face.events.pagination import Cursor
 
 ALL_STATUSES = "all"
 

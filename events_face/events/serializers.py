@@ -12,8 +12,8 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
+from events_face.core.pagination import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.models import Event, Registration, Venue
-from events_face.events.pagination import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.selectors import ALL_STATUSES
 
 

@@ -20,8 +20,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from events_face.core.pagination import Cursor
 from events_face.events.models import Event, Venue
-from events_face.events.pagination import Cursor
 from events_face.events.selectors import event_page
 from events_face.events.services import catalogue_statistics_refresh
 from tests.support.polling import wait_until
