@@ -3,7 +3,8 @@
 Each page is one indexed range read, so page 100,000 costs what page 1 costs:
 the cursor carries the last row's (time, id), never an offset. Cursors are
 opaque to clients; a tampered one, whatever it holds, is a 400, not a 500.
-Rows may be model instances or `values()` dicts.
+Rows may be model instances or `values()` dicts. Each list subclasses
+`KeysetPagination` with its time field (`events/pagination.py`).
 """
 
 import base64
@@ -21,9 +22,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from events_face.core.errors import ServiceError
-
-# Years both databases store and Python's datetime can shift by a UTC offset.
-EARLIEST_YEAR, LATEST_YEAR = 2, 9998
+from events_face.core.storable_dates import EARLIEST_MOMENT, LATEST_MOMENT
 
 
 class InvalidCursor(ServiceError):
@@ -56,7 +55,7 @@ def decode_cursor(raw: str) -> Cursor:
         moment = datetime.fromisoformat(time_text)
         if moment.tzinfo is None:
             raise ValueError("naive time in cursor")
-        if not EARLIEST_YEAR <= moment.astimezone(UTC).year <= LATEST_YEAR:
+        if not EARLIEST_MOMENT <= moment.astimezone(UTC) <= LATEST_MOMENT:
             raise ValueError("time out of range")
         return Cursor(moment, uuid.UUID(id_text), back)
     except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
@@ -104,7 +103,7 @@ class KeysetPagination(BasePagination):
     does both for a plain ordered queryset.
     """
 
-    time_field = "event_time"
+    time_field: str  # the row's time field; a subclass names it
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
     page_size = 20
@@ -189,10 +188,3 @@ class KeysetPagination(BasePagination):
         moment, row_id = self._position(self.rows[0] if back else self.rows[-1])
         return replace_query_param(base_url, self.cursor_query_param, encode_cursor(moment, row_id, back=back))
 
-
-class EventKeysetPagination(KeysetPagination):
-    time_field = "event_time"
-
-
-class RegistrationKeysetPagination(KeysetPagination):
-    time_field = "created_at"

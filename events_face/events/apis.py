@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
-from events_face.core.pagination import EventKeysetPagination, RegistrationKeysetPagination
+from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
 from events_face.events.selectors import event_detail, event_page, registration_list
 from events_face.events.serializers import (

@@ -12,7 +12,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework import serializers
 
-from events_face.core.pagination import EARLIEST_YEAR, LATEST_YEAR
+from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.models import Event, Registration, Venue
 from events_face.events.selectors import ALL_STATUSES
 

@@ -12,8 +12,8 @@ so one odd record cannot fail its whole page's upsert: every stored string
 (name, place name, any string or key in place extras, however nested) has no
 NUL character (PostgreSQL rejects it) and no lone surrogate (not encodable as
 UTF-8); extras hold only JSON values (no NaN or infinities); every date-time
-converts to UTC within years 1..9998, so neither the conversion on write nor
-one to a local time zone on read overflows.
+converts to UTC within the storable range (`core/storable_dates.py`), so
+neither the conversion on write nor one to a local time zone on read overflows.
 """
 
 from __future__ import annotations
@@ -24,15 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from events_face.core.storable_dates import EARLIEST_MOMENT, LATEST_MOMENT
+
 STATUSES = frozenset({"new", "published", "registration_closed", "finished", "cancelled"})
 # Our columns' lengths (events.Event.name, events.Venue.name): a longer value would
 # fail the whole page's INSERT, so it is one record's problem instead.
 EVENT_NAME_MAX_LENGTH = 500
 VENUE_NAME_MAX_LENGTH = 255
-# Stored date-times, in UTC: a day inside year 1 and short of year 9999, so that
-# converting them to any UTC offset (up to +-1 day) stays within `datetime`.
-EARLIEST_MOMENT = datetime(1, 1, 2, tzinfo=UTC)
-LATEST_MOMENT = datetime(9998, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
 
 
 class InvalidRecord(ValueError):
@@ -138,7 +136,9 @@ def _datetime(value: Any, what: str) -> datetime:
     except OverflowError:
         raise InvalidRecord(f"{what} is out of range in UTC: {value!r}") from None
     if not EARLIEST_MOMENT <= in_utc <= LATEST_MOMENT:
-        raise InvalidRecord(f"{what} is out of range (years 1 to 9998 in UTC): {value!r}")
+        raise InvalidRecord(
+            f"{what} is out of range (years {EARLIEST_MOMENT.year} to {LATEST_MOMENT.year} in UTC): {value!r}"
+        )
     return moment
 
 
