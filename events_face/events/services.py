@@ -11,12 +11,18 @@ never overbooked" are kept here, in `registration_create`, and nowhere else:
   inserts ever race past the check, the database refuses the second.
 
 The registration and its outbox message commit in the same transaction.
+
+`past_events_delete` (the `cleanup_events` command) forgets events long past,
+with their registrations and the venues only they used.
 """
 
 import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from events_face.core.errors import ServiceError
 from events_face.events.models import Event, Registration, Venue
@@ -150,3 +156,37 @@ def catalogue_statistics_refresh() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Event._meta.db_table}, {Venue._meta.db_table}")
+
+
+@dataclass(frozen=True, slots=True)
+class CleanupResult:
+    events: int
+    registrations: int
+    venues: int
+
+
+def past_events_delete(*, older_than: timedelta, dry_run: bool = False) -> CleanupResult:
+    """Delete events whose event_time is more than `older_than` ago, their registrations,
+    and the venues that only they used (a venue with no events left). Outbox messages
+    are not tied to events and are left to the outbox. With `dry_run`, only count.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        events = Event.objects.filter(event_time__lt=cutoff)
+        venue_ids = list(events.exclude(venue=None).values_list("venue_id", flat=True).distinct())
+        # Venues whose every event is among those deleted.
+        orphaned = Venue.objects.filter(id__in=venue_ids).exclude(events__event_time__gte=cutoff)
+        if dry_run:
+            return CleanupResult(
+                events=events.count(),
+                registrations=Registration.objects.filter(event__in=events).count(),
+                venues=orphaned.count(),
+            )
+        orphaned_ids = list(orphaned.values_list("id", flat=True))
+        _, deleted = events.delete()
+        venues, _ = Venue.objects.filter(id__in=orphaned_ids, events__isnull=True).delete()
+    return CleanupResult(
+        events=deleted.get(Event._meta.label, 0),
+        registrations=deleted.get(Registration._meta.label, 0),
+        venues=venues,
+    )

@@ -10,13 +10,10 @@ recorded as failed, so it does not move the incremental starting point (see
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from django.db import transaction
 from django.utils import timezone
 
-from events_face.events.models import Event, Registration, Venue
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
 from events_face.sync.lock import SyncLock, SyncLockLost
 from events_face.sync.models import SyncRun
@@ -27,7 +24,6 @@ class SyncStopped(Exception):
     pass
 
 
-# --- sync runs -----------------------------------------------------------------------------------
 def sync_run_start(*, mode: str, since_date: date | None) -> SyncRun:
     """Record a new run. Call with the lock held: any other run still 'running' is dead."""
     now = timezone.now()
@@ -77,37 +73,3 @@ def sync_run_execute(
         raise
     return sync_run_finish(run=run)
 
-
-# --- cleanup ------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class CleanupResult:
-    events: int
-    registrations: int
-    venues: int
-
-
-def past_events_delete(*, older_than: timedelta, dry_run: bool = False) -> CleanupResult:
-    """Delete events whose event_time is more than `older_than` ago, their registrations,
-    and the venues that only they used (a venue with no events left). Outbox messages
-    are not tied to events and are left to the outbox. With `dry_run`, only count.
-    """
-    cutoff = timezone.now() - older_than
-    with transaction.atomic():
-        events = Event.objects.filter(event_time__lt=cutoff)
-        venue_ids = list(events.exclude(venue=None).values_list("venue_id", flat=True).distinct())
-        # Venues whose every event is among those deleted.
-        orphaned = Venue.objects.filter(id__in=venue_ids).exclude(events__event_time__gte=cutoff)
-        if dry_run:
-            return CleanupResult(
-                events=events.count(),
-                registrations=Registration.objects.filter(event__in=events).count(),
-                venues=orphaned.count(),
-            )
-        orphaned_ids = list(orphaned.values_list("id", flat=True))
-        _, deleted = events.delete()
-        venues, _ = Venue.objects.filter(id__in=orphaned_ids, events__isnull=True).delete()
-    return CleanupResult(
-        events=deleted.get(Event._meta.label, 0),
-        registrations=deleted.get(Registration._meta.label, 0),
-        venues=venues,
-    )

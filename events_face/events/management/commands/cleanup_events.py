@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from events_face.sync.services import past_events_delete
+from events_face.events.services import past_events_delete
 
 
 class Command(BaseCommand):
