@@ -40,7 +40,7 @@ import httpx
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
-from tests.processes import free_port, wait_for_port  # noqa: E402
+from tests.support.processes import free_port, wait_for_port  # noqa: E402
 
 DATABASE = "events_face_bench_outbox"
 TOKEN = "bench-token"

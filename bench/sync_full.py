@@ -143,7 +143,7 @@ def child(name: str) -> None:
 
 # --- the driver --------------------------------------------------------------------------------------
 def start_emulator(events: int, page_size: int) -> tuple[subprocess.Popen, str]:
-    from tests.processes import free_port, wait_for_port
+    from tests.support.processes import free_port, wait_for_port
 
     port = free_port()
     process = subprocess.Popen(

@@ -1,20 +1,12 @@
 """The admin lists, searches and filters every model; confirmation codes are read-only."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from events_face.events.models import Registration
 from events_face.events.services import registration_create
-from tests.conftest import make_event, make_venue
+from tests.support.factories import make_event, make_venue
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(client):
-    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
-    client.force_login(admin)
-    return client
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import make_event
+from tests.support.factories import make_event
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
-from tests.conftest import bearer, make_event, make_user
+from tests.support.factories import bearer, make_event, make_user
 
 # Generating the schema needs no database: it is loaded once, at collection.
 schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())

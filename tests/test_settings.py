@@ -4,7 +4,7 @@ import secrets
 import subprocess
 import sys
 
-from tests.processes import PROJECT_DIR
+from tests.support.processes import PROJECT_DIR
 
 PRODUCTION = {
     "DEBUG": "false",

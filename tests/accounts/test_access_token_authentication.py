@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.conftest import make_event, make_user
+from tests.support.factories import make_event, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
-from tests.conftest import make_user
+from tests.support.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from events_face.events.models import Event, Registration, Venue
 from events_face.outbox.models import OutboxMessage
-from tests.conftest import make_event, make_venue
+from tests.support.factories import make_event, make_venue
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 
 from events_face.events.models import Event
 from events_face.events.serializers import EventDetailSerializer, EventSerializer
-from tests.conftest import make_event, make_venue
+from tests.support.factories import make_event, make_venue
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from events_face.events.models import Event, Registration
 from events_face.events.services import registration_create
 from events_face.outbox.models import OutboxMessage
-from tests.conftest import bearer, make_event, make_user
+from tests.support.factories import bearer, make_event, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import pytest
 
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
-from tests.conftest import bearer, make_event, make_user
+from tests.support.factories import bearer, make_event, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -20,7 +20,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from events_face.events.models import Event, Venue
-from tests.conftest import bearer, make_event, make_user, make_venue
+from tests.support.factories import bearer, make_event, make_user, make_venue
 from tests.support.sync import sync_process
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

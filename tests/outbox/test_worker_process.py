@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from events_face.outbox.models import OutboxMessage
-from tests.conftest import make_event
+from tests.support.factories import make_event
 from tests.support.outbox import make_messages, worker_env
 from tests.support.polling import wait_until
 from tests.support.processes import command_env

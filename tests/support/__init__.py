@@ -1,1 +1,1 @@
-"""Helpers shared by tests (and benchmarks): processes, polling, fake upstream servers."""
+"""Helpers shared by tests (and benchmarks): model factories, processes, polling, fake upstream servers."""

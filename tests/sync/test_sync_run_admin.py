@@ -1,18 +1,10 @@
 """Each sync run is visible in the admin, with its counts and error."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from tests.support.sync import sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sync_settings")]
-
-
-@pytest.fixture
-def staff_client(client):
-    admin = get_user_model().objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
-    client.force_login(admin)
-    return client
 
 
 def test_a_failed_run_shows_in_the_admin_with_its_error(staff_client, provider):
