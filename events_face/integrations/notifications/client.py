@@ -63,9 +63,7 @@ class NotificationsClient:
         body = json.dumps(notification, separators=(",", ":")).encode()
         try:
             reply = http.request(self._http, "POST", self.url, limits=self.limits, content=body)
-        except http.TransientFailure as exc:
-            return SendResult(http.Verdict.TRANSIENT, detail=http.excerpt(str(exc), secrets=secrets))
-        except http.BodyTooLarge as exc:
+        except (http.TransientFailure, http.BodyTooLarge) as exc:
             return SendResult(http.Verdict.TRANSIENT, detail=http.excerpt(str(exc), secrets=secrets))
         verdict = http.classify(reply.status, success=SUCCESS_STATUSES)
         detail = http.excerpt(reply.body, secrets=secrets)
