@@ -45,35 +45,12 @@ Leases and locks: the whole rule, in one place
    `id`. If the dead worker's request had been accepted, the retry gets 409
    and is marked sent.
 
-Retrying and giving up
-----------------------
-
-- 429, 5xx, deadline passed, connection error, an oversized answer
-  (TRANSIENT): rescheduled with capped
-  exponential backoff (`retry_delay`, Retry-After honoured), until the
-  message has had OUTBOX_MAX_ATTEMPTS attempts; then it is failed.
-- 401, 403 (CONFIGURATION): our token is missing, wrong or expired, which says
-  nothing about the message. It is rescheduled with the same backoff (the
-  attempt counts in `attempts`, so the delay keeps growing up to
-  OUTBOX_RETRY_MAX_SECONDS) but never failed: the attempt is also counted in
-  `unauthorized_attempts`, and OUTBOX_MAX_ATTEMPTS caps only
-  `attempts - unauthorized_attempts`. Each batch logs one error per status
-  naming NOTIFICATIONS_TOKEN, for as long as the token is refused.
-- Other 4xx, or a topic with no sender (REJECTED): failed at once, kept for
-  an operator.
-- `last_error` and the log hold the sender's short excerpt of the answer,
-  with the message's secrets (its confirmation code) cut out.
-- A failed message is requeued (admin or `worker --requeue-failed`) with both
-  counters back at 0.
+Retrying and giving up (what `outcomes_record` writes) is in `outcomes.py`.
 """
 
-import logging
 import threading
 import time
-from collections import Counter
-from collections.abc import Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -82,30 +59,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from events_face.integrations.http import RetryPolicy, SendResult, Verdict
+from events_face.integrations.http import SendResult
 from events_face.outbox.models import OutboxMessage
+from events_face.outbox.outcomes import BatchReport, outcomes_record
 from events_face.outbox.senders import Senders
-
-logger = logging.getLogger(__name__)
 
 # A request takes at most about connect + write + read timeouts.
 REQUEST_BUDGET_TIMEOUTS = 3
-
-
-@dataclass(slots=True)
-class BatchReport:
-    claimed: int = 0
-    sent: int = 0
-    retried: int = 0
-    failed: int = 0
-    released: int = 0
-    seconds: float = 0.0
-
-    def __str__(self) -> str:
-        return (
-            f"outbox batch: claimed={self.claimed} sent={self.sent} retried={self.retried} "
-            f"failed={self.failed} released={self.released} in {self.seconds:.2f}s"
-        )
 
 
 def request_budget_seconds() -> float:
@@ -137,95 +97,6 @@ def claim_batch(
         message.leased_until = message.next_attempt_at = lease_end
         message.attempts += 1
     return messages
-
-
-def retry_policy() -> RetryPolicy:
-    """The outbox's retries, from settings: OUTBOX_MAX_ATTEMPTS counted attempts, capped backoff."""
-    return RetryPolicy(
-        attempts=settings.OUTBOX_MAX_ATTEMPTS,
-        base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
-        max_seconds=settings.OUTBOX_RETRY_MAX_SECONDS,
-    )
-
-
-def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
-    """Seconds before the next attempt, after `attempts` failed ones (`RetryPolicy.delay`:
-    jittered exponential backoff, Retry-After honoured, both cut to OUTBOX_RETRY_MAX_SECONDS)."""
-    return retry_policy().delay(attempt=attempts, retry_after=retry_after)
-
-
-def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:
-    """Field changes for an attempt that did not deliver: reschedule or fail."""
-    changes: dict[str, Any] = {"leased_until": None, "lease_owner": ""}
-    if result.verdict == Verdict.REJECTED:
-        return {**changes, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
-    if result.verdict == Verdict.CONFIGURATION:
-        # Our token, not this message: never failed, and not counted toward the cap.
-        changes["unauthorized_attempts"] = F("unauthorized_attempts") + 1
-    else:
-        counted = message.attempts - message.unauthorized_attempts
-        if counted >= retry_policy().attempts:
-            return {
-                **changes,
-                "failed_at": now,
-                "last_error": f"gave up after {counted} attempts: {result.describe()}",
-            }
-    # The backoff grows with every attempt, 401/403 included.
-    delay = retry_delay(attempts=message.attempts, retry_after=result.retry_after)
-    return {
-        **changes,
-        "next_attempt_at": now + timedelta(seconds=delay),
-        "last_error": result.describe(),
-    }
-
-
-def outcomes_record(
-    *, lease_owner: str, deliveries: Sequence[tuple[OutboxMessage, SendResult | None]]
-) -> BatchReport:
-    """Write what happened to each claimed message (rule 5). None = released unsent."""
-    now = timezone.now()
-    report = BatchReport(claimed=len(deliveries))
-    delivered = [message.pk for message, result in deliveries if result and result.delivered]
-    released = [message.pk for message, result in deliveries if result is None]
-    leased_to_me = OutboxMessage.objects.filter(lease_owner=lease_owner, sent=False)
-    with transaction.atomic():
-        if delivered:
-            OutboxMessage.objects.filter(pk__in=delivered, sent=False).update(
-                sent=True, sent_at=now, leased_until=None, lease_owner=""
-            )
-        if released:
-            # Not attempted: due again now, and the claim's attempt is given back.
-            leased_to_me.filter(pk__in=released).update(
-                next_attempt_at=now, leased_until=None, lease_owner="", attempts=F("attempts") - 1
-            )
-        for message, result in deliveries:
-            if result is None or result.delivered:
-                continue
-            changes = _unsuccessful_changes(message, result, now)
-            leased_to_me.filter(pk=message.pk).update(**changes)
-            if "failed_at" in changes:
-                report.failed += 1
-                logger.error("outbox message %s failed: %s", message.pk, changes["last_error"])
-            else:
-                report.retried += 1
-    report.sent = len(delivered)
-    report.released = len(released)
-
-    # One line per kind of refusal, however many messages it hit; the sender's
-    # description names the setting to fix.
-    refused = Counter(
-        (message.topic, result.describe())
-        for message, result in deliveries
-        if result is not None and result.verdict == Verdict.CONFIGURATION
-    )
-    for (topic, description), count in refused.items():
-        logger.error(
-            "%s: our credentials were refused for %d message(s) (%s); the messages will be retried",
-            topic,
-            count,
-            description,
-        )
-    return report
 
 
 class InFlightBatch:
@@ -299,22 +170,7 @@ def batch_start(
     )
 
 
-def deliver_due_messages(
-    *,
-    senders: Senders,
-    executor: Executor,
-    lease_owner: str,
-    limit: int,
-    stopping: threading.Event | None = None,
-    due_before: datetime | None = None,
-) -> BatchReport:
-    """Claim one batch, send it, record the outcomes: `batch_start` then `finish`."""
-    batch = batch_start(
-        senders=senders,
-        executor=executor,
-        lease_owner=lease_owner,
-        limit=limit,
-        stopping=stopping,
-        due_before=due_before,
-    )
+def deliver_due_messages(**options: Any) -> BatchReport:
+    """Claim one batch, send it, record the outcomes: `batch_start(**options)`, then `finish`."""
+    batch = batch_start(**options)
     return batch.finish() if batch is not None else BatchReport()

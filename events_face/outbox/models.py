@@ -22,7 +22,7 @@ class OutboxMessage(models.Model):
     # Every attempt that got an answer or an error (a released claim is given back).
     attempts = models.PositiveIntegerField(default=0)
     # Of those, the ones answered 401/403 (our token, not this message): they count
-    # for the backoff but not toward OUTBOX_MAX_ATTEMPTS (see delivery.py).
+    # for the backoff but not toward OUTBOX_MAX_ATTEMPTS (see outcomes.py).
     unauthorized_attempts = models.PositiveIntegerField(default=0)
     # Due when this moment has passed. Claiming sets it to the lease's end, so a
     # leased message is not due again until its lease expires (see delivery.py).

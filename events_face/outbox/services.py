@@ -6,8 +6,8 @@ On PostgreSQL it also sends a NOTIFY on `OUTBOX_CHANNEL`, which PostgreSQL
 delivers only when that transaction commits, so an idle worker wakes at once
 and never for a message that was rolled back.
 
-Delivery itself (claiming, sending, recording outcomes) is in `delivery.py`; who
-sends each topic, in `senders.py`.
+Delivery itself is in `delivery.py` (claiming, sending) and `outcomes.py`
+(recording outcomes); who sends each topic, in `senders.py`.
 """
 
 import uuid

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from events_face.outbox.delivery import BatchReport, deliver_due_messages
+from events_face.outbox.delivery import deliver_due_messages
+from events_face.outbox.outcomes import BatchReport
 from events_face.outbox.senders import Senders
 from tests.support.outbox import OWNER_ID, TOKEN, NotificationsService, WorkerProcesses
 from tests.support.processes import start_emulator

@@ -10,8 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from events_face.integrations.http import SendResult, Verdict, parse_retry_after
-from events_face.outbox.delivery import claim_batch, outcomes_record, retry_delay
+from events_face.outbox.delivery import claim_batch
 from events_face.outbox.models import OutboxMessage
+from events_face.outbox.outcomes import outcomes_record, retry_delay
 from events_face.outbox.selectors import outbox_stats
 from events_face.outbox.services import outbox_requeue_failed
 from tests.support.outbox import make_message, make_messages
