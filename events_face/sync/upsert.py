@@ -115,6 +115,14 @@ def _stored(model, ids: list, columns: Iterable[str]) -> dict[Any, dict[str, Any
     return stored
 
 
+def _rows_upsert(model, rows: list, columns: Iterable[str]) -> None:
+    """One INSERT ... ON CONFLICT (id) DO UPDATE that writes `columns` (and `updated_at`) of `rows`."""
+    if rows:
+        model.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["id"], update_fields=[*columns, "updated_at"]
+        )
+
+
 def _venues_upsert(records: list[EventRecord]) -> None:
     places = {}
     for record in sorted(records, key=lambda r: r.changed_at):  # the newest description wins
@@ -126,13 +134,7 @@ def _venues_upsert(records: list[EventRecord]) -> None:
         values = {column: read(place) for column, read in VENUE_COLUMNS.items()}
         if stored.get(place.id) != values:
             changed.append(Venue(id=place.id, **values))
-    if changed:
-        Venue.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=[*VENUE_COLUMNS, "updated_at"],
-        )
+    _rows_upsert(Venue, changed, VENUE_COLUMNS)
 
 
 def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
@@ -150,13 +152,7 @@ def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
         else:
             updated += 1
         changed.append(Event(id=record.id, **values))
-    if changed:
-        Event.objects.bulk_create(
-            changed,
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=[*EVENT_COLUMNS, "updated_at"],
-        )
+    _rows_upsert(Event, changed, EVENT_COLUMNS)
     return created, updated, unchanged
 
 
