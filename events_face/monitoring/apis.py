@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events_face.core import schema
+from events_face.core.errors import error_body
 from events_face.monitoring.selectors import database_is_reachable, service_metrics
 
 
@@ -34,10 +35,7 @@ class HealthApi(APIView):
     )
     def get(self, request):
         if not database_is_reachable():
-            return Response(
-                {"error": {"code": "unavailable", "message": "The database does not answer."}},
-                status=503,
-            )
+            return Response(error_body("unavailable", "The database does not answer."), status=503)
         return Response({"status": "ok"})
 
 
