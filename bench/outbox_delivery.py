@@ -98,11 +98,12 @@ def fill_outbox(count: int) -> list[str]:
     """Commit `count` messages in one transaction, then NOTIFY, as registrations would."""
     from django.db import connection, transaction
 
+    from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
     from events_face.outbox.models import OutboxMessage
 
     rows = []
     for index in range(count):
-        message = OutboxMessage(topic="registration.created", payload=body(index))
+        message = OutboxMessage(topic=REGISTRATION_NOTIFICATION_TOPIC, payload=body(index))
         message.payload["id"] = str(message.id)
         rows.append(message)
     with transaction.atomic():
@@ -217,6 +218,7 @@ def measure_workers(emulator: Emulator, *, count: int, messages: int) -> float:
 def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
     from django.db import transaction
 
+    from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
     from events_face.outbox.services import outbox_message_create
 
     clear_outbox()
@@ -228,7 +230,7 @@ def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
             with transaction.atomic():
                 payload = body(index)
                 message = outbox_message_create(
-                    message_id=uuid.UUID(payload["id"]), topic="registration.created", payload=payload
+                    message_id=uuid.UUID(payload["id"]), topic=REGISTRATION_NOTIFICATION_TOPIC, payload=payload
                 )
                 committed[str(message.id)] = time.time()  # just before COMMIT: conservative
             time.sleep(0.1)
