@@ -92,7 +92,6 @@ EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH
 
 
 class EventDetailApi(CatalogueReadMixin, APIView):
-
     @extend_schema(
         operation_id="events_retrieve",
         parameters=[EVENT_ID],
