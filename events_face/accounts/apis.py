@@ -1,14 +1,24 @@
 """Accounts API: sign-up, login, logout, token refresh."""
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+import re
+
+from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from events_face.accounts.services import refresh_token_revoke, token_pair_for, user_create
+from events_face.accounts.services import (
+    refresh_token_revoke,
+    refresh_token_rotate,
+    token_pair_for,
+    user_create,
+    username_canonical,
+    username_for_login,
+)
 from events_face.core import schema
 
 TokenPairSerializer = inline_serializer(
@@ -38,14 +48,40 @@ LOGIN_RESPONSES = {
 }
 
 
+USERNAME_CHARACTERS = re.compile(r"^[\w.@+-]+\Z")
+USERNAME_MAX_LENGTH = 150  # auth_user.username
+
+
 class RegisterInputSerializer(serializers.Serializer):
-    username = serializers.RegexField(
-        r"^[\w.@+-]+\Z",
-        max_length=150,
-        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
-    )
-    email = serializers.EmailField()
+    username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
+    email = serializers.EmailField(max_length=254)  # auth_user.email
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+
+    def validate_username(self, value: str) -> str:
+        # The rules apply to the form stored: NFKC can lengthen a name or turn a
+        # letter into characters the rules refuse ("½" becomes "1⁄2").
+        canonical = username_canonical(value)
+        if not USERNAME_CHARACTERS.match(canonical):
+            raise serializers.ValidationError("Letters, digits and @/./+/-/_ only.")
+        if len(canonical) > USERNAME_MAX_LENGTH:
+            raise serializers.ValidationError(f"At most {USERNAME_MAX_LENGTH} characters once normalised.")
+        return canonical
+
+
+@extend_schema_serializer(component_name="TokenObtainPair")
+class LoginSerializer(TokenObtainPairSerializer):
+    """SimpleJWT's login, with the username matched as sign-up stores it (any case, any width)."""
+
+    def validate(self, attrs):
+        return super().validate({**attrs, "username": username_for_login(username=attrs["username"])})
+
+
+@extend_schema_serializer(component_name="TokenRefresh")
+class RefreshSerializer(TokenRefreshSerializer):
+    """Rotation through `refresh_token_rotate`: one winner among simultaneous refreshes of a token."""
+
+    def validate(self, attrs):
+        return refresh_token_rotate(refresh=attrs["refresh"])
 
 
 class RefreshInputSerializer(serializers.Serializer):
@@ -71,6 +107,8 @@ class RegisterApi(AuthThrottled, APIView):
 class LoginApi(AuthThrottled, TokenObtainPairView):
     """Username and password in, an access and a refresh token out."""
 
+    serializer_class = LoginSerializer
+
     @extend_schema(
         operation_id="auth_login",
         responses=LOGIN_RESPONSES,
@@ -88,6 +126,8 @@ class TokenApi(LoginApi):
 class RefreshApi(AuthThrottled, TokenRefreshView):
     """Rotates: a new pair comes back and the refresh token sent is blacklisted."""
 
+    serializer_class = RefreshSerializer
+
     @extend_schema(
         operation_id="auth_token_refresh",
         responses={200: TokenPairSerializer, **BODY_ERRORS, 401: schema.UNAUTHORIZED},
@@ -97,9 +137,14 @@ class RefreshApi(AuthThrottled, TokenRefreshView):
 
 
 class LogoutApi(AuthThrottled, APIView):
-    """Blacklists the refresh token; holding it is proof enough, no access token needed."""
+    """Blacklists the refresh token; holding it is proof enough, no access token needed.
+
+    No authentication at all: a stale or foreign access token in the
+    Authorization header must not turn a logout into a 401.
+    """
 
     permission_classes = [AllowAny]
+    authentication_classes = []
 
     @extend_schema(
         operation_id="auth_logout",

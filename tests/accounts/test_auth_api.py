@@ -176,3 +176,43 @@ def test_a_forged_forwarded_for_header_does_not_dodge_the_limit(api_client):
     ]
 
     assert statuses[-1] == 429
+
+
+def test_refreshing_the_token_of_a_deleted_user_is_401(api_client):
+    pair = register(api_client).json()
+    get_user_model().objects.get(username="ada").delete()
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+
+
+def test_refreshing_the_token_of_a_deactivated_user_is_401(api_client):
+    pair = register(api_client).json()
+    get_user_model().objects.filter(username="ada").update(is_active=False)
+
+    response = api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json")
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == "no_active_account"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer abc.def.ghi", "Bearer", "Basic Zm9vOmJhcg=="])
+def test_logout_ignores_a_bad_authorization_header(api_client, authorization):
+    pair = register(api_client).json()
+    api_client.credentials(HTTP_AUTHORIZATION=authorization)
+
+    response = api_client.post("/api/auth/logout", {"refresh": pair["refresh"]}, format="json")
+
+    assert response.status_code == 204
+
+
+def test_logout_ignores_the_access_token_of_a_deleted_user(api_client):
+    pair = register(api_client).json()
+    get_user_model().objects.get(username="ada").delete()
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+
+    response = api_client.post("/api/auth/logout", {"refresh": pair["refresh"]}, format="json")
+
+    assert response.status_code == 204
