@@ -183,7 +183,12 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "events_face.core.errors.api_exception_handler",
     # Password guessing and sign-up floods: per client IP, on the auth endpoints only.
-    "DEFAULT_THROTTLE_RATES": {"auth": env.str("AUTH_THROTTLE_RATE", default="20/min")},
+    # Registrations per user: each sends a notification, so this bounds what one account
+    # can mail; 20 a minute still lets a user register a group at once.
+    "DEFAULT_THROTTLE_RATES": {
+        "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),
+        "registration": env.str("REGISTRATION_THROTTLE_RATE", default="20/min"),
+    },
     # Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,
     # so a client cannot dodge the rate limit with a forged header.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

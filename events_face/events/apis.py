@@ -14,6 +14,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from events_face.accounts.authentication import AccessTokenAuthentication
@@ -106,6 +107,10 @@ class EventDetailApi(CatalogueReadMixin, APIView):
 
 
 class EventRegisterApi(APIView):
+    # Per user (the throttle keys on the authenticated user's id): REGISTRATION_THROTTLE_RATE.
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "registration"
+
     @extend_schema(
         operation_id="events_register",
         request=RegistrationInputSerializer,
@@ -132,6 +137,7 @@ class EventRegisterApi(APIView):
             413: schema.TOO_LARGE,
             415: schema.UNSUPPORTED,
             422: schema.error("`idempotency_key_reused`: the key was used for another registration."),
+            429: schema.error("Too many registrations by this user (`throttled`); see Retry-After."),
         },
     )
     def post(self, request, event_id: str):

@@ -6,6 +6,7 @@ The event list and detail are shaped from `values()` rows by `event_item`
 test keeps the two equal.
 """
 
+import unicodedata
 from datetime import datetime
 from typing import Any
 
@@ -113,9 +114,25 @@ class EventListFilterSerializer(serializers.Serializer):
         return attrs
 
 
+# Characters a name may not hold: controls (Cc: CR, LF, BEL, ESC...), invisible format
+# characters (Cf: bidi overrides and isolates U+202A-U+202E, U+2066-U+2069, zero-width
+# spaces, soft hyphen), and line/paragraph separators (Zl, Zp). The name goes verbatim
+# into the notification, where these could forge lines or reorder the text.
+FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
 class RegistrationInputSerializer(serializers.Serializer):
+    # Surrounding whitespace is stripped (DRF's trim_whitespace, any Unicode space).
     full_name = serializers.CharField(max_length=128)
     email = serializers.EmailField(max_length=254)
+
+    def validate_full_name(self, value: str) -> str:
+        for character in value:
+            if unicodedata.category(character) in FORBIDDEN_NAME_CATEGORIES:
+                raise serializers.ValidationError(
+                    f"Must not contain control or invisible formatting characters (U+{ord(character):04X})."
+                )
+        return value
 
 
 class RegistrationSerializer(serializers.ModelSerializer):
