@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from events_face.core.storable_dates import EARLIEST_MOMENT
 from events_face.events.models import Event
 from tests.support.factories import make_event, make_venue
 
@@ -289,3 +290,13 @@ def test_dates_beyond_what_can_be_stored_are_400(auth_client, query):
 
     assert response.status_code == 400
     assert response.json()["error"]["fields"]
+
+
+def test_pages_of_events_at_the_earliest_storable_date_link_to_each_other(auth_client):
+    """The cursor accepts every date the sync may store (`core/storable_dates.py`), year 1 included."""
+    for day in range(3):
+        make_event(name=f"antiquity {day}", event_time=EARLIEST_MOMENT + timedelta(days=day), registration_deadline=None)
+
+    items = collect(auth_client, "/api/events/?date_to=0002-01-01&status=all&page_size=1")
+
+    assert [item["name"] for item in items] == ["antiquity 0", "antiquity 1", "antiquity 2"]
