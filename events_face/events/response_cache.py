@@ -74,11 +74,8 @@ def catalogue_version() -> int:
 def render(payload: object, *, moments: Iterable[datetime | None], now: datetime) -> RenderedResponse:
     """Serialise `payload`; valid until the earliest of `moments` still to come (or the cache's limit)."""
     body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
-    valid_until = min(
-        (moment for moment in moments if moment is not None and moment > now),
-        default=now + timedelta(seconds=settings.API_CACHE_SECONDS),
-    )
-    valid_until = min(valid_until, now + timedelta(seconds=settings.API_CACHE_SECONDS))
+    limit = now + timedelta(seconds=settings.API_CACHE_SECONDS)
+    valid_until = min([limit, *(moment for moment in moments if moment is not None and moment > now)])
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     return RenderedResponse(body=body, etag=etag, valid_until=valid_until)
 
