@@ -9,7 +9,7 @@ export UV_PYTHON := $(PYTHON_VERSION)
 MANAGE := $(UV) run --frozen python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: run test install migrate lint
+.PHONY: run serve test install migrate lint
 
 $(UV):
 	@python$(PYTHON_VERSION) -m venv .tools 2>/dev/null || python3 -m venv .tools
@@ -27,6 +27,13 @@ migrate: install
 # Migrates, then starts the web server, worker, periodic sync and emulators.
 run: install
 	@$(UV) run --frozen python -m events_face.devstack
+
+# The production web server: gunicorn with gunicorn.conf.py (workers, threads and
+# timeouts from the environment). Migrations are a separate deploy step
+# (`make migrate`), so that starting a web process never changes the schema.
+serve: install
+	@$(MANAGE) collectstatic --no-input --verbosity 0
+	@$(UV) run --frozen gunicorn -c gunicorn.conf.py
 
 test: install
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
