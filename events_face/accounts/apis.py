@@ -78,11 +78,12 @@ class RegisterInputSerializer(serializers.Serializer):
 class LoginSerializer(TokenObtainPairSerializer):
     """SimpleJWT's login, with the username matched as sign-up stores it (any case, any width).
 
-    The password is compared exactly as typed: SimpleJWT's field trims it, sign-up does not.
+    The password is compared exactly as typed, surrounding spaces included, as sign-up stores it.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # SimpleJWT's own password field trims whitespace.
         self.fields["password"] = PasswordField(trim_whitespace=False)
 
     def validate(self, attrs):
