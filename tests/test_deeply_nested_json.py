@@ -1,0 +1,48 @@
+"""A JSON body nested deeper than the parser goes is bad input (400 `invalid`), never a 500.
+
+Every operation that takes a JSON body is found in the OpenAPI schema, so an
+endpoint added later is covered without being listed here.
+"""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+from tests.support.factories import bearer, make_event, make_user
+
+pytestmark = pytest.mark.django_db
+
+# 1,500 levels, 3 KB: far deeper than any body the API takes, well under the size limit.
+DEPTH = 1500
+DEEP_BODY = "[" * DEPTH + "]" * DEPTH
+
+
+def operations_with_a_json_body() -> list[tuple[str, str]]:
+    # Generated without a request or a database: this runs at collection.
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return [
+        (method.upper(), path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if "application/json" in operation.get("requestBody", {}).get("content", {})
+    ]
+
+
+OPERATIONS = operations_with_a_json_body()
+
+
+def test_the_operations_found_include_sign_up_login_and_registration():
+    assert {("POST", "/api/auth/register/"), ("POST", "/api/auth/login/")} <= set(OPERATIONS)
+    assert ("POST", "/api/events/{event_id}/register/") in OPERATIONS
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_a_deeply_nested_body_is_400_invalid(api_client, method, path):
+    # A valid token, so the operations that need one get as far as reading the body.
+    api_client.credentials(HTTP_AUTHORIZATION=bearer(make_user()))
+    url = path.replace("{event_id}", str(make_event().id))
+
+    response = api_client.generic(method, url, DEEP_BODY, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid"
+    assert set(response.json()) == {"error"}
