@@ -4,6 +4,8 @@ Every operation that takes a JSON body is found in the OpenAPI schema, so an
 endpoint added later is covered without being listed here.
 """
 
+import base64
+
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
@@ -46,3 +48,31 @@ def test_a_deeply_nested_body_is_400_invalid(api_client, method, path):
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "invalid"
     assert set(response.json()) == {"error"}
+
+
+def operations_with_a_cursor() -> list[str]:
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    return [
+        path
+        for path, operations in paths.items()
+        for operation in operations.values()
+        if any(parameter["name"] == "cursor" for parameter in operation.get("parameters", []))
+    ]
+
+
+CURSOR_PATHS = operations_with_a_cursor()
+
+
+def test_both_lists_take_a_cursor():
+    assert set(CURSOR_PATHS) == {"/api/events/", "/api/registrations/"}
+
+
+@pytest.mark.parametrize("path", CURSOR_PATHS)
+def test_a_cursor_holding_deeply_nested_json_is_400_invalid_cursor(auth_client, path):
+    # A cursor is base64 of JSON: a forged one may nest as deep as a body.
+    cursor = base64.urlsafe_b64encode(DEEP_BODY.encode()).decode()
+
+    response = auth_client.get(path, {"cursor": cursor})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] == "invalid_cursor"

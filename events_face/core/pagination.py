@@ -58,7 +58,8 @@ def decode_cursor(raw: str) -> Cursor:
         if not EARLIEST_MOMENT <= moment.astimezone(UTC) <= LATEST_MOMENT:
             raise ValueError("time out of range")
         return Cursor(moment, uuid.UUID(id_text), back)
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
+    # RecursionError: a forged cursor can hold JSON nested deeper than the decoder goes.
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
 
 
