@@ -103,11 +103,14 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class RegisterApi(AuthThrottled, APIView):
+    """Sign-up: a new account and its first access and refresh tokens."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
 
     @extend_schema(
         operation_id="auth_register",
+        auth=[],  # public: no security requirement (drf-spectacular would say `[{}]`)
         request=RegisterInputSerializer,
         responses={201: TokenPairSerializer, **BODY_ERRORS},
     )
@@ -162,6 +165,7 @@ class LogoutApi(AuthThrottled, APIView):
 
     @extend_schema(
         operation_id="auth_logout",
+        auth=[],  # public: the refresh token in the body is the proof
         request=RefreshInputSerializer,
         responses={204: None, **BODY_ERRORS, 401: schema.UNAUTHORIZED},
     )

@@ -219,6 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/metrics/ takes a static token, not the JWT; its operation names this scheme.
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "metricsToken": {"type": "http", "scheme": "bearer", "description": "The value of METRICS_TOKEN."}
+        }
+    },
 }
 
 # --- Upstream services ---------------------------------------------------------------
