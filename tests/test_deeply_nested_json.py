@@ -6,6 +6,7 @@ endpoint added later is covered without being listed here.
 
 import base64
 
+import httpx
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
@@ -76,3 +77,18 @@ def test_a_cursor_holding_deeply_nested_json_is_400_invalid_cursor(auth_client, 
 
     assert response.status_code == 400, response.content
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_server_thread_survives_the_deepest_body_the_size_limit_lets_through(live_server, settings):
+    # A real server thread (its own, smaller stack): nesting up to the body size limit.
+    depth = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 2 - 1
+    body = "[" * depth + "]" * depth
+
+    with httpx.Client(base_url=live_server.url, timeout=30) as client:
+        deep = client.post("/api/auth/login", content=body, headers={"Content-Type": "application/json"})
+        after = client.get("/api/health/")
+
+    assert deep.status_code == 400
+    assert deep.json()["error"]["code"] == "invalid"
+    assert after.status_code == 200
