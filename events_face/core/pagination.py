@@ -66,8 +66,8 @@ def decode_cursor(raw: str) -> Cursor:
 def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     """The requested page size; a 400 for anything but an integer from 1 to `maximum`.
 
-    Not capped silently: the schema declares the bounds, and a client asking for
-    more should learn it gets less.
+    Out of bounds is refused, not capped: these are the bounds the schema declares
+    (`get_schema_operation_parameters`), and the two must agree.
     """
     raw = request.query_params.get(param)
     if raw is None:
