@@ -8,7 +8,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
-from rest_framework_simplejwt.serializers import TokenObtainPairSerializer, TokenRefreshSerializer
+from rest_framework_simplejwt.serializers import (
+    PasswordField,
+    TokenObtainPairSerializer,
+    TokenRefreshSerializer,
+)
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from events_face.accounts.services import (
@@ -55,7 +59,9 @@ USERNAME_MAX_LENGTH = 150  # auth_user.username
 class RegisterInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=USERNAME_MAX_LENGTH)
     email = serializers.EmailField(max_length=254)  # auth_user.email
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    # Kept exactly as typed, spaces included, as Django's own forms do (strip=False);
+    # login reads it the same way.
+    password = PasswordField(max_length=128, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
         # The rules apply to the form stored: NFKC can lengthen a name or turn a
@@ -70,7 +76,15 @@ class RegisterInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="TokenObtainPair")
 class LoginSerializer(TokenObtainPairSerializer):
-    """SimpleJWT's login, with the username matched as sign-up stores it (any case, any width)."""
+    """SimpleJWT's login, with the username matched as sign-up stores it (any case, any width).
+
+    The password is compared exactly as typed, surrounding spaces included, as sign-up stores it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # SimpleJWT's own password field trims whitespace.
+        self.fields["password"] = PasswordField(trim_whitespace=False)
 
     def validate(self, attrs):
         return super().validate({**attrs, "username": username_for_login(username=attrs["username"])})
@@ -89,11 +103,14 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class RegisterApi(AuthThrottled, APIView):
+    """Sign-up: a new account and its first access and refresh tokens."""
+
     permission_classes = [AllowAny]
     authentication_classes = []
 
     @extend_schema(
         operation_id="auth_register",
+        auth=[],  # public: no security requirement (drf-spectacular would say `[{}]`)
         request=RegisterInputSerializer,
         responses={201: TokenPairSerializer, **BODY_ERRORS},
     )
@@ -148,6 +165,7 @@ class LogoutApi(AuthThrottled, APIView):
 
     @extend_schema(
         operation_id="auth_logout",
+        auth=[],  # public: the refresh token in the body is the proof
         request=RefreshInputSerializer,
         responses={204: None, **BODY_ERRORS, 401: schema.UNAUTHORIZED},
     )

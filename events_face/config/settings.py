@@ -179,7 +179,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["events_face.core.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "events_face.core.errors.api_exception_handler",
     # Password guessing and sign-up floods: per client IP, on the auth endpoints only.
@@ -219,6 +219,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # /api/metrics/ takes a static token, not the JWT; its operation names this scheme.
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "metricsToken": {"type": "http", "scheme": "bearer", "description": "The value of METRICS_TOKEN."}
+        }
+    },
 }
 
 # --- Upstream services ---------------------------------------------------------------

@@ -58,12 +58,17 @@ def decode_cursor(raw: str) -> Cursor:
         if not EARLIEST_MOMENT <= moment.astimezone(UTC) <= LATEST_MOMENT:
             raise ValueError("time out of range")
         return Cursor(moment, uuid.UUID(id_text), back)
-    except (ValueError, TypeError, OverflowError, binascii.Error, UnicodeDecodeError):
+    # RecursionError: a forged cursor can hold JSON nested deeper than the decoder goes.
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error, UnicodeDecodeError):
         raise InvalidCursor() from None
 
 
 def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
-    """The requested page size, capped at `maximum`; a 400 for anything but a positive integer."""
+    """The requested page size; a 400 for anything but an integer from 1 to `maximum`.
+
+    Out of bounds is refused, not capped: these are the bounds the schema declares
+    (`get_schema_operation_parameters`), and the two must agree.
+    """
     raw = request.query_params.get(param)
     if raw is None:
         return default
@@ -71,9 +76,9 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
         size = int(raw)
     except ValueError:
         size = 0
-    if size < 1:
-        raise ValidationError({param: ["Must be a positive integer."]})
-    return min(size, maximum)
+    if not 1 <= size <= maximum:
+        raise ValidationError({param: [f"Must be an integer from 1 to {maximum}."]})
+    return size
 
 
 def keyset_beyond(queryset: QuerySet, *, time_field: str, cursor: Cursor, after: bool) -> QuerySet:
@@ -172,7 +177,7 @@ class KeysetPagination(BasePagination):
                 "name": self.page_size_query_param,
                 "in": "query",
                 "required": False,
-                "description": f"Items per page (default {self.page_size}, at most {self.max_page_size}).",
+                "description": f"Items per page: default {self.page_size}, from 1 to {self.max_page_size}.",
                 "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
             },
         ]

@@ -26,7 +26,7 @@ def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
-BAD_REQUEST = error("Invalid input (`invalid`), malformed JSON (`parse_error`).")
+BAD_REQUEST = error("Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`).")
 UNAUTHORIZED = error("Missing, invalid or expired token (`not_authenticated`, `token_not_valid`).")
 NOT_FOUND = error("Not found (`not_found`).")
 TOO_LARGE = error("Request body too large (`payload_too_large`).")

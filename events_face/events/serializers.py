@@ -39,10 +39,21 @@ def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> d
     return item
 
 
+def always_sent(fields: list[str]) -> dict[str, dict]:
+    """`extra_kwargs` of an output serializer: each field is `required` in the schema.
+
+    Output serializers send every field, null or not; a model field that may be
+    null is otherwise documented as optional, and a generated client types it
+    as possibly absent (`Unset`).
+    """
+    return {name: {"required": True} for name in fields}
+
+
 class VenueSerializer(serializers.ModelSerializer):
     class Meta:
         model = Venue
         fields = ["id", "name"]
+        extra_kwargs = always_sent(fields)
 
 
 class EventSerializer(serializers.ModelSerializer):
@@ -60,6 +71,7 @@ class EventSerializer(serializers.ModelSerializer):
             "registration_open",
             "venue",
         ]
+        extra_kwargs = always_sent(fields)
 
     def get_registration_open(self, event: Event) -> bool:
         return event.is_open(now=self.context.setdefault("now", timezone.now()))
@@ -68,6 +80,7 @@ class EventSerializer(serializers.ModelSerializer):
 class EventDetailSerializer(EventSerializer):
     class Meta(EventSerializer.Meta):
         fields = [*EventSerializer.Meta.fields, "capacity"]
+        extra_kwargs = always_sent(fields)
 
 
 class StatusListField(serializers.ListField):
@@ -141,3 +154,4 @@ class RegistrationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Registration
         fields = ["id", "event", "event_name", "full_name", "email", "created_at"]
+        extra_kwargs = always_sent(fields)

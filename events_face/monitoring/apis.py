@@ -28,6 +28,7 @@ class HealthApi(APIView):
 
     @extend_schema(
         operation_id="health",
+        auth=[],
         responses={
             200: inline_serializer("Health", {"status": serializers.CharField()}),
             503: schema.error("The database does not answer (`unavailable`)."),
@@ -51,6 +52,7 @@ class MetricsApi(APIView):
 
     @extend_schema(
         operation_id="metrics",
+        auth=[{"metricsToken": []}],
         responses={
             (200, "text/plain"): str,
             403: schema.error("Wrong metrics token (`permission_denied`)."),

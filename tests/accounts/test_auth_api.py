@@ -216,3 +216,19 @@ def test_logout_ignores_the_access_token_of_a_deleted_user(api_client):
     response = api_client.post("/api/auth/logout", {"refresh": pair["refresh"]}, format="json")
 
     assert response.status_code == 204
+
+
+SPACED_PASSWORD = "  spaced pass 123  "
+
+
+@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/token/"])
+def test_a_password_with_surrounding_spaces_logs_in_exactly_as_signed_up(api_client, path):
+    assert register(api_client, password=SPACED_PASSWORD).status_code == 201
+
+    exact = api_client.post(path, {"username": "ada", "password": SPACED_PASSWORD}, format="json")
+    trimmed = api_client.post(path, {"username": "ada", "password": SPACED_PASSWORD.strip()}, format="json")
+
+    assert exact.status_code == 200
+    assert set(exact.json()) == {"access", "refresh"}
+    assert trimmed.status_code == 401
+    assert trimmed.json()["error"]["code"] == "no_active_account"

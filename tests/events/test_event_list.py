@@ -202,16 +202,6 @@ def test_links_keep_the_filters(auth_client):
     assert [i["name"] for i in auth_client.get(first["next"]).json()["results"]] == ["match 2"]
 
 
-def test_page_size_is_capped_at_100(auth_client):
-    for _ in range(105):
-        make_event()
-
-    response = auth_client.get("/api/events/?page_size=1000")
-
-    assert len(response.json()["results"]) == 100
-    assert response.json()["next"] is not None
-
-
 def test_the_number_of_queries_does_not_depend_on_page_size(auth_client):
     for _ in range(30):
         make_event(venue=make_venue())
