@@ -236,7 +236,9 @@ NOTIFICATIONS_TOKEN = env.str("NOTIFICATIONS_TOKEN", default="")
 NOTIFICATIONS_OWNER_ID = env.str("NOTIFICATIONS_OWNER_ID", default="")
 
 # --- Outbox worker ---------------------------------------------------------------------
-OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
+# Hours a message keeps being retried through passing trouble (5xx, 408, 425, 429, no answer),
+# counted from the first of it; then it is failed for an operator (see outbox/outcomes.py).
+OUTBOX_RETRY_HORIZON_HOURS = env.float("OUTBOX_RETRY_HORIZON_HOURS", default=72.0)
 OUTBOX_POLL_INTERVAL = env.float("OUTBOX_POLL_INTERVAL", default=1.0)
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 OUTBOX_CONCURRENCY = env.int("OUTBOX_CONCURRENCY", default=16)

@@ -57,23 +57,34 @@ class Verdict(enum.StrEnum):
     REJECTED = "rejected"
 
 
-def classify(status: int, *, success: Collection[int]) -> Verdict:
+# Answers that say "not now": a timeout, "too early", a rate limit (and every 5xx).
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+# Answers that say our configuration is wrong (the token), not the request.
+CONFIGURATION_STATUSES = frozenset({401, 403})
+
+
+def classify(
+    status: int, *, success: Collection[int], configuration: Collection[int] = CONFIGURATION_STATUSES
+) -> Verdict:
     """What an HTTP status means for the caller.
 
     | status                                 | verdict        | what the caller does              |
     | -------------------------------------- | -------------- | --------------------------------- |
     | one of `success`                       | SUCCESS        | use the answer                    |
-    | 401, 403                               | CONFIGURATION  | report the token setting; no drop |
-    | 429, 5xx                               | TRANSIENT      | retry later, honour Retry-After   |
+    | one of `configuration` (401, 403)      | CONFIGURATION  | report the setting; no drop       |
+    | 408, 425, 429, 5xx                     | TRANSIENT      | retry later, honour Retry-After   |
     | other 4xx                              | REJECTED       | stop retrying this request        |
     | anything else (other 2xx, 1xx, 3xx)    | TRANSIENT      | outside the contract: never taken |
     |                                        |                | for success, never dropped        |
+
+    A caller for which another status names a setting passes it in `configuration`
+    (the notifications client: 404, its URL).
     """
     if status in success:
         return Verdict.SUCCESS
-    if status in (401, 403):
+    if status in configuration:
         return Verdict.CONFIGURATION
-    if status == 429 or status >= 500:
+    if status in TRANSIENT_STATUSES or status >= 500:
         return Verdict.TRANSIENT
     if 400 <= status < 500:
         return Verdict.REJECTED
@@ -120,8 +131,9 @@ class SendResult:
 class RetryPolicy:
     """How often and how long to wait when an upstream call fails transiently."""
 
-    # Tries in all, the first included.
-    attempts: int
+    # Tries in all, the first included; None when the caller stops by other means
+    # (the outbox: a time horizon, see `outbox/outcomes.py`). `retrying` needs one.
+    attempts: int | None = None
     # Backoff after the first failed attempt, doubling after each one (seconds).
     base_seconds: float = 0.5
     # Longest backoff (seconds).
@@ -159,6 +171,8 @@ def sleep_unless_cancelled(seconds: float, cancelled: Callable[[], bool] | None)
 
 def retrying(policy: RetryPolicy, *, cancelled: Callable[[], bool] | None = None) -> Retrying:
     """tenacity's `Retrying` for this policy: retries `TransientFailure`s, re-raises the last one."""
+    if policy.attempts is None:
+        raise ValueError("retrying() needs a policy with a number of attempts")
 
     def wait(retry_state: RetryCallState) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None

@@ -87,6 +87,11 @@ class MetricsApi(APIView):
                     "1 when the most recent finished sync run failed.",
                     int(metrics.sync.last_run_failed),
                 ),
+                _gauge(
+                    "events_face_sync_skipped_records",
+                    "Provider records skipped as invalid and not imported since (sync_events --all fetches them).",
+                    metrics.sync.skipped_records,
+                ),
             ]
         )
         return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")

@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from events_face.outbox.selectors import OutboxStats, outbox_stats
-from events_face.sync.models import SyncRun
+from events_face.sync.models import SkippedRecord, SyncRun
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,8 @@ class SyncStats:
     last_success_age_seconds: float | None
     # True when the most recent finished run failed.
     last_run_failed: bool
+    # Provider records skipped as invalid and not imported since (`SkippedRecord`).
+    skipped_records: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,7 @@ def sync_stats(*, now: datetime) -> SyncStats:
             else None
         ),
         last_run_failed=bool(last_run and last_run.status == SyncRun.Status.FAILED),
+        skipped_records=SkippedRecord.objects.count(),
     )
 
 

@@ -19,11 +19,12 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # Every attempt that got an answer or an error (a released claim is given back).
+    # Every attempt that got an answer or an error (a released claim is given back);
+    # the backoff grows with it.
     attempts = models.PositiveIntegerField(default=0)
-    # Of those, the ones answered 401/403 (our token, not this message): they count
-    # for the backoff but not toward OUTBOX_MAX_ATTEMPTS (see outcomes.py).
-    unauthorized_attempts = models.PositiveIntegerField(default=0)
+    # When the current stretch of passing trouble (5xx, 408, 425, 429, no answer)
+    # began; the message is failed once it lasts OUTBOX_RETRY_HORIZON_HOURS (see outcomes.py).
+    retrying_since = models.DateTimeField(null=True, blank=True)
     # Due when this moment has passed. Claiming sets it to the lease's end, so a
     # leased message is not due again until its lease expires (see delivery.py).
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -31,8 +32,8 @@ class OutboxMessage(models.Model):
     leased_until = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
-    # Set when delivery stopped for good (rejected payload, too many attempts);
-    # never for a 401/403 answer.
+    # Set when delivery stopped for good (rejected payload, retry horizon passed);
+    # never for an answer that blames our settings (401, 403, 404).
     failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

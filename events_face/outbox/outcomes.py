@@ -1,29 +1,39 @@
 """What became of a batch's attempts, written in one short transaction (rule 5 of `delivery.py`).
 
 "Sent" is written whoever holds the lease (201 and 409 are facts);
-reschedules and failures only while this worker still holds it. Then:
+reschedules and failures only while this worker still holds it. The sender
+classified each answer (`integrations/http.py:classify`, and for the
+notifications service the table in its `client.py`); here is the one place
+that decides what each verdict does to the message:
 
-- 429, 5xx, deadline passed, connection error, an oversized answer
-  (TRANSIENT): rescheduled with capped
-  exponential backoff (`retry_delay`, Retry-After honoured), until the
-  message has had OUTBOX_MAX_ATTEMPTS attempts; then it is failed.
-- 401, 403 (CONFIGURATION): our token is missing, wrong or expired, which says
-  nothing about the message. It is rescheduled with the same backoff (the
-  attempt counts in `attempts`, so the delay keeps growing up to
-  OUTBOX_RETRY_MAX_SECONDS) but never failed: the attempt is also counted in
-  `unauthorized_attempts`, and OUTBOX_MAX_ATTEMPTS caps only
-  `attempts - unauthorized_attempts`. Each batch logs one error per status
-  naming NOTIFICATIONS_TOKEN, for as long as the token is refused.
-- Other 4xx, or a topic with no sender (REJECTED): failed at once, kept for
-  an operator.
+| verdict        | answers (notifications)          | what becomes of the message              |
+| -------------- | -------------------------------- | ---------------------------------------- |
+| TRANSIENT      | 408, 425, 429, 5xx, no answer in | rescheduled with backoff, until a stretch|
+|                | time, a broken connection, an    | of them has lasted                       |
+|                | oversized answer                 | OUTBOX_RETRY_HORIZON_HOURS; then failed  |
+| CONFIGURATION  | 401, 403 (NOTIFICATIONS_TOKEN),  | rescheduled with backoff, never failed;  |
+|                | 404 (NOTIFICATIONS_URL)          | one log line per batch and status        |
+| REJECTED       | other 4xx (400, 422, ...), a     | failed at once, kept for an operator     |
+|                | topic with no sender             |                                          |
+
+- The horizon is time, not a count of attempts, so an outage of a day or two
+  costs no message whatever the backoff settings. It runs from the first
+  passing trouble of a stretch (`retrying_since`), not from the message's
+  creation: a message written while no worker ran is not held responsible for
+  that wait. An answer that blames our settings (CONFIGURATION) ends the
+  stretch: the message then waits on an operator, not on the service, and
+  the next passing trouble starts a new one.
+- The backoff (`retry_delay`, Retry-After honoured, capped at
+  OUTBOX_RETRY_MAX_SECONDS) grows with every attempt, CONFIGURATION ones
+  included, so a wrong setting costs a message about one request per
+  OUTBOX_RETRY_MAX_SECONDS (an hour by default).
 - `last_error` and the log hold the sender's short excerpt of the answer,
   with the message's secrets (its confirmation code) cut out.
-- A failed message is requeued (admin or `worker --requeue-failed`) with both
-  counters back at 0.
+- A failed message is requeued (admin or `worker --requeue-failed`) with its
+  attempts back at 0 and a fresh horizon.
 """
 
 import logging
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,12 +67,15 @@ class BatchReport:
 
 
 def retry_policy() -> RetryPolicy:
-    """The outbox's retries, from settings: OUTBOX_MAX_ATTEMPTS counted attempts, capped backoff."""
+    """The outbox's backoff, from settings; when to stop is the horizon's business (`retry_horizon`)."""
     return RetryPolicy(
-        attempts=settings.OUTBOX_MAX_ATTEMPTS,
         base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
         max_seconds=settings.OUTBOX_RETRY_MAX_SECONDS,
     )
+
+
+def retry_horizon() -> timedelta:
+    return timedelta(hours=settings.OUTBOX_RETRY_HORIZON_HOURS)
 
 
 def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
@@ -72,22 +85,25 @@ def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
 
 
 def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:
-    """Field changes for an attempt that did not deliver: reschedule or fail."""
+    """Field changes for an attempt that did not deliver: reschedule or fail (the table above)."""
     changes: dict[str, Any] = {"leased_until": None, "lease_owner": ""}
     if result.verdict == Verdict.REJECTED:
         return {**changes, "failed_at": now, "last_error": f"rejected: {result.describe()}"}
     if result.verdict == Verdict.CONFIGURATION:
-        # Our token, not this message: never failed, and not counted toward the cap.
-        changes["unauthorized_attempts"] = F("unauthorized_attempts") + 1
+        changes["retrying_since"] = None  # our settings, not the service: the stretch ends
     else:
-        counted = message.attempts - message.unauthorized_attempts
-        if counted >= retry_policy().attempts:
+        since = message.retrying_since or now
+        if now - since >= retry_horizon():
+            hours = (now - since).total_seconds() / 3600
             return {
                 **changes,
                 "failed_at": now,
-                "last_error": f"gave up after {counted} attempts: {result.describe()}",
+                "last_error": (
+                    f"gave up after {hours:.1f} hours of passing trouble (OUTBOX_RETRY_HORIZON_HOURS="
+                    f"{settings.OUTBOX_RETRY_HORIZON_HOURS:g}), {message.attempts} attempts: {result.describe()}"
+                ),
             }
-    # The backoff grows with every attempt, 401/403 included.
+        changes["retrying_since"] = since
     delay = retry_delay(attempts=message.attempts, retry_after=result.retry_after)
     return {
         **changes,
@@ -128,16 +144,17 @@ def outcomes_record(
     report.sent = len(delivered)
     report.released = len(released)
 
-    # One line per kind of refusal, however many messages it hit; the sender's
-    # description names the setting to fix.
-    refused = Counter(
-        (message.topic, result.describe())
-        for message, result in deliveries
-        if result is not None and result.verdict == Verdict.CONFIGURATION
-    )
-    for (topic, description), count in refused.items():
+    # One line per topic and status that blames our settings, however many messages
+    # it hit; the sender's description names the setting to fix.
+    refused: dict[tuple[str, int | None], tuple[int, str]] = {}
+    for message, result in deliveries:
+        if result is not None and result.verdict == Verdict.CONFIGURATION:
+            count, description = refused.get((message.topic, result.status), (0, result.describe()))
+            refused[(message.topic, result.status)] = (count + 1, description)
+    for (topic, _status), (count, description) in refused.items():
         logger.error(
-            "%s: our credentials were refused for %d message(s) (%s); the messages will be retried",
+            "%s: %d message(s) refused because of our settings, not their content (%s); "
+            "they are kept and retried",
             topic,
             count,
             description,

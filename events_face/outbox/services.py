@@ -46,8 +46,9 @@ def outbox_message_create(
 def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:
     """Put failed messages (all, or those in `ids`) back in the queue, due now.
 
-    Each gets a fresh attempt budget; `last_error` is kept so an operator can
-    still see why it had failed. Returns how many were requeued.
+    Each starts afresh (no attempts, a whole retry horizon); `last_error` is
+    kept so an operator can still see why it had failed. Returns how many were
+    requeued.
     """
     failed = OutboxMessage.objects.filter(failed_at__isnull=False, sent=False)
     if ids is not None:
@@ -55,7 +56,7 @@ def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:
     return failed.update(
         failed_at=None,
         attempts=0,
-        unauthorized_attempts=0,
+        retrying_since=None,
         next_attempt_at=timezone.now(),
         leased_until=None,
         lease_owner="",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from events_face.sync.models import SyncLease, SyncRun
+from events_face.sync.models import SkippedRecord, SyncLease, SyncRun
 
 
 @admin.register(SyncRun)
@@ -11,6 +11,21 @@ class SyncRunAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 
     # Runs are written by `sync_events` only; the admin shows them.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(SkippedRecord)
+class SkippedRecordAdmin(admin.ModelAdmin):
+    """What the sync skipped as invalid and has not imported since: `sync_events --all`
+    fetches these again. Written by the sync only; the page shows them, and saving it
+    changes nothing."""
+
+    list_display = ["provider_id", "reason", "last_skipped_at", "first_skipped_at", "last_run"]
+    list_select_related = ["last_run"]
+    search_fields = ["provider_id", "key", "reason"]
+    readonly_fields = [f.name for f in SkippedRecord._meta.fields]
+
     def has_add_permission(self, request) -> bool:
         return False
 

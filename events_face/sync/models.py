@@ -1,4 +1,5 @@
-"""Sync runs: one row per `sync_events` run, the incremental sync's memory."""
+"""Sync runs: one row per `sync_events` run, the incremental sync's memory; and the
+provider records the runs skipped, until one imports them."""
 
 from django.db import models
 
@@ -33,6 +34,37 @@ class SyncRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mode} sync at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class SkippedRecord(models.Model):
+    """A provider record a run skipped as invalid, kept until a run imports it (`upsert.py`).
+
+    An incremental run does not fetch a record again unless the provider changes it,
+    so this list is what `sync_events --all` would fetch again. One row per record,
+    however many runs skip it.
+    """
+
+    # Who the record is: its id when that is a UUID (as the event would be stored);
+    # otherwise "id-sha256:" and a digest of its id, or "record-sha256:" and a digest
+    # of the whole record when it has no id to go by.
+    key = models.CharField(max_length=80, unique=True)
+    # The id as the provider sent it, shortened and escaped; empty when it had none.
+    provider_id = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    # The start of the record as served, for a record without an id to look it up by.
+    record_excerpt = models.TextField(blank=True)
+    first_skipped_at = models.DateTimeField()
+    last_skipped_at = models.DateTimeField()
+    last_run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="skipped_records"
+    )
+
+    class Meta:
+        ordering = ["-last_skipped_at", "key"]
+        verbose_name = "skipped provider record"
+
+    def __str__(self) -> str:
+        return f"{self.provider_id or self.key}: {self.reason}"
 
 
 class SyncLease(models.Model):

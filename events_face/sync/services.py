@@ -4,7 +4,8 @@ A run fetches the provider's pages (`integrations/events_provider/client.py`)
 and applies each in its own transaction (`upsert.py`), under the single-run
 lock (`lock.py`). A run that fails keeps what its earlier pages applied and is
 recorded as failed, so it does not move the incremental starting point (see
-`selectors.sync_incremental_since`).
+`selectors.sync_incremental_since`). Records a run skips are remembered until
+one imports them (`SkippedRecord`, written by `upsert.py`).
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from django.db import transaction
 from django.utils import timezone
 
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
 from events_face.sync.lock import SyncLock, SyncLockLost
-from events_face.sync.models import SyncRun
+from events_face.sync.models import SkippedRecord, SyncRun
 from events_face.sync.upsert import PageResult, sync_page_apply
 
 
@@ -36,10 +38,16 @@ def sync_run_start(*, mode: str, since_date: date | None) -> SyncRun:
 
 
 def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
+    """Record how the run ended. A successful full run saw every record the provider
+    has: a skipped record it did not skip again is mended or gone, so it is forgotten
+    (this is how a record skipped without a usable id leaves the list)."""
     run.status = SyncRun.Status.FAILED if error else SyncRun.Status.SUCCEEDED
     run.error = error
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    with transaction.atomic():
+        run.save(update_fields=["status", "error", "finished_at"])
+        if run.status == SyncRun.Status.SUCCEEDED and run.mode == SyncRun.Mode.ALL:
+            SkippedRecord.objects.exclude(last_run=run).delete()
     return run
 
 

@@ -12,6 +12,9 @@ Guarantees:
   written; one older than what is stored is not applied either.
 - What is written is declared once, in `EVENT_COLUMNS` and `VENUE_COLUMNS`:
   column name -> how to read it from a valid record. Nothing else is written.
+- Every skipped record is remembered (`SkippedRecord`, one row per record:
+  one upsert per page) until a page imports it (one DELETE per page by the
+  imported ids); a successful full run forgets the rest (`services.py`).
 
 It relies on the single-run lock (`lock.py`): its created/updated split is read,
 then written.
@@ -19,6 +22,8 @@ then written.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -29,10 +34,11 @@ from typing import Any
 
 from django.db import reset_queries, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from events_face.events.models import Event, Venue
 from events_face.sync.lock import SyncLock
-from events_face.sync.models import SyncRun
+from events_face.sync.models import SkippedRecord, SyncRun
 from events_face.sync.records import EventRecord, InvalidRecord, PlaceRecord, event_record_parse
 
 logger = logging.getLogger(__name__)
@@ -70,15 +76,102 @@ def _raw_id(raw: Any) -> str:
     return ascii(value) if isinstance(value, str) else "without id"
 
 
-def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[EventRecord], int, int]:
-    """(valid records, one per event id, the newest wins; skipped count; duplicate count)."""
+# --- skipped records ---------------------------------------------------------------------------
+# Characters kept of a skipped record's id, of why it was skipped, and of the record as served.
+SKIPPED_ID_CHARS = 200
+SKIPPED_REASON_CHARS = 2000
+SKIPPED_EXCERPT_CHARS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A skipped record as `SkippedRecord` keeps it (see the model for `key`)."""
+
+    key: str
+    provider_id: str
+    reason: str
+    record_excerpt: str
+
+
+def _one_line(text: str, limit: int) -> str:
+    """`text` storable in both databases, on one line, within `limit` characters: NUL,
+    control characters and lone surrogates escaped, then shortened."""
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _json_text(value: Any) -> str:
+    """`value` as ASCII JSON (NUL and surrogates escaped), or "" if it cannot be written."""
+    try:
+        return json.dumps(value, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    except (ValueError, TypeError, RecursionError):
+        return ""
+
+
+def _skip(raw: Any, reason: str) -> Skip:
+    """How a skipped record is remembered: by its id when it has a usable one."""
+    served = _json_text(raw)
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(value, str):
+        try:
+            key = str(uuid.UUID(value))  # as the event is stored: a later import matches it
+        except ValueError:
+            key = f"id-sha256:{_digest(value)}"
+        provider_id = value
+    else:
+        key = f"record-sha256:{_digest(served)}"
+        provider_id = "" if value is None else _json_text(value)
+    return Skip(
+        key=key,
+        provider_id=_one_line(provider_id, SKIPPED_ID_CHARS),
+        reason=_one_line(reason, SKIPPED_REASON_CHARS),
+        record_excerpt=_one_line(served, SKIPPED_EXCERPT_CHARS),
+    )
+
+
+def _skipped_remember(*, run: SyncRun, skips: list[Skip], imported: list[EventRecord]) -> None:
+    """Upsert this page's skips (one row per key, first sighting kept), forget what it imported."""
+    imported_keys = {str(record.id) for record in imported}
+    latest = {skip.key: skip for skip in skips if skip.key not in imported_keys}
+    for chunk in batched(sorted(imported_keys), LOOKUP_CHUNK):
+        SkippedRecord.objects.filter(key__in=chunk).delete()
+    if latest:
+        now = timezone.now()
+        rows = [
+            SkippedRecord(
+                key=skip.key,
+                provider_id=skip.provider_id,
+                reason=skip.reason,
+                record_excerpt=skip.record_excerpt,
+                first_skipped_at=now,
+                last_skipped_at=now,
+                last_run=run,
+            )
+            for skip in latest.values()
+        ]
+        SkippedRecord.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["key"],
+            update_fields=["provider_id", "reason", "record_excerpt", "last_skipped_at", "last_run"],
+        )
+
+
+def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[EventRecord], list[Skip], int]:
+    """(valid records, one per event id, the newest wins; skipped records; duplicate count)."""
     valid: dict[uuid.UUID, EventRecord] = {}
-    skipped = duplicates = 0
+    skips: list[Skip] = []
+    duplicates = 0
     for raw in records:
         try:
             record = event_record_parse(raw)
         except InvalidRecord as exc:
-            skipped += 1
+            skips.append(_skip(raw, exc.reason))
             logger.warning(
                 "Skipped provider record %s: %s (page %s)", exc.event_id or "without id", exc.reason, page_url
             )
@@ -86,7 +179,7 @@ def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[Event
         except Exception as exc:
             # A record the validation did not foresee: still one record's problem, not the
             # page's (the contract: skip it, count it, log why). The traceback shows the gap.
-            skipped += 1
+            skips.append(_skip(raw, f"unexpected {type(exc).__name__} while checking it: {str(exc)!r}"))
             logger.warning(
                 "Skipped provider record %s: unexpected %s while checking it: %r (page %s)",
                 _raw_id(raw),
@@ -102,7 +195,7 @@ def _records_parse(records: Iterable[Any], *, page_url: str) -> tuple[list[Event
             if record.changed_at < current.changed_at:
                 continue
         valid[record.id] = record
-    return list(valid.values()), skipped, duplicates
+    return list(valid.values()), skips, duplicates
 
 
 def _stored(model, ids: list, columns: Iterable[str]) -> dict[Any, dict[str, Any]]:
@@ -160,13 +253,15 @@ def sync_page_apply(
     *, run: SyncRun, records: list[Any], page_url: str = "", lock: SyncLock | None = None
 ) -> PageResult:
     """Apply one page of raw provider records in one transaction; count what it did."""
-    valid, skipped, duplicates = _records_parse(records, page_url=page_url)
+    valid, skips, duplicates = _records_parse(records, page_url=page_url)
+    skipped = len(skips)
     with transaction.atomic():
         if lock is not None:
             lock.renew()
         _venues_upsert(valid)
         created, updated, unchanged = _events_upsert(valid)
         unchanged += duplicates
+        _skipped_remember(run=run, skips=skips, imported=valid)
         SyncRun.objects.filter(pk=run.pk).update(
             created=F("created") + created,
             updated=F("updated") + updated,

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from events_face.outbox.models import OutboxMessage
-from tests.support.outbox import OWNER_ID, TOKEN, make_message
+from tests.support.outbox import OWNER_ID, make_message
 from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -96,7 +96,7 @@ def test_an_answer_lost_after_acceptance_is_retried_with_the_same_id_and_409_end
     assert notifications_service.accepted_ids() == [str(message.id)]
 
 
-# --- 429, 5xx, timeout, connection error: transient ---------------------------------------------
+# --- 408, 425, 429, 5xx, timeout, connection error: transient ---------------------------------------------
 
 
 def test_429_reschedules_no_sooner_than_retry_after(deliver, notifications_service):
@@ -109,8 +109,8 @@ def test_429_reschedules_no_sooner_than_retry_after(deliver, notifications_servi
     assert_rescheduled(message, error="HTTP 429", not_before=120)
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_reschedules_with_backoff(deliver, notifications_service, status):
+@pytest.mark.parametrize("status", [408, 425, 500, 502, 503, 504])
+def test_408_425_and_5xx_reschedule_with_backoff(deliver, notifications_service, status):
     message = make_message()
     notifications_service.script({"status": status, "body": {"error": "down"}})
 
@@ -158,7 +158,7 @@ def test_an_answer_outside_the_contract_is_never_taken_for_delivery(deliver, not
     assert_rescheduled(message, error="HTTP 200")
 
 
-# --- 401, 403: token missing, wrong or expired ---------------------------------------------------
+# --- 401, 403, 404: token or URL missing, wrong or expired ---------------------------------------------------
 
 
 def test_401_keeps_the_message_reschedules_it_and_names_the_token_setting(
@@ -189,60 +189,23 @@ def test_403_keeps_the_message_reschedules_it_and_names_the_token_setting(
     assert "NOTIFICATIONS_TOKEN" in caplog.text and "403" in caplog.text
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_a_refused_token_never_fails_a_message_at_the_attempt_cap(
-    deliver, delivery_settings, notifications_service, status
+def test_404_keeps_the_message_reschedules_it_and_names_the_url_setting(
+    deliver, notifications_service, caplog
 ):
-    # One attempt left: any other transient answer would fail it now.
-    delivery_settings.OUTBOX_MAX_ATTEMPTS = 3
+    # A deploy of the service that answers 404 for a moment.
     message = make_message()
-    OutboxMessage.objects.filter(pk=message.pk).update(attempts=2)
-    notifications_service.script({"status": status, "body": {"error": "token"}})
+    notifications_service.script({"status": 404, "body": {"error": "not found"}})
 
-    report = deliver()
+    with caplog.at_level(logging.ERROR):
+        report = deliver()
 
-    row = refreshed(message)
-    assert (report.failed, report.retried) == (0, 1)
-    assert row.sent is False and row.sent_at is None and row.failed_at is None
-    assert row.attempts == 3 and row.unauthorized_attempts == 1
-    assert row.leased_until is None and row.lease_owner == ""
-    # The usual backoff after 3 attempts: base 1 s * 2**2, jittered into [2, 4] s.
-    assert row.next_attempt_at >= timezone.now() + timedelta(seconds=1)
-    assert f"HTTP {status}" in row.last_error
-    assert notifications_service.answers() == {str(status): 1}
-    assert notifications_service.accepted() == []
-
-
-def test_refused_tokens_past_the_cap_leave_the_other_failures_their_whole_budget(
-    deliver, delivery_settings, notifications_service
-):
-    delivery_settings.OUTBOX_MAX_ATTEMPTS = 2
-    message = make_message()
-
-    def again() -> None:
-        OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-        deliver()
-
-    # A token left expired for three attempts: more than the cap, never failed.
-    delivery_settings.NOTIFICATIONS_TOKEN = "expired-token"
-    deliver()
-    again()
-    again()
-    row = refreshed(message)
-    assert row.failed_at is None and (row.attempts, row.unauthorized_attempts) == (3, 3)
-
-    # The token is fixed; the service is down: two counted attempts, then failed.
-    delivery_settings.NOTIFICATIONS_TOKEN = TOKEN
-    notifications_service.set_faults(fail_rate=1.0)
-    again()
-    assert refreshed(message).failed_at is None
-    again()
-
-    row = refreshed(message)
-    assert row.sent is False and row.failed_at is not None
-    assert row.last_error.startswith("gave up after 2 attempts: HTTP 500")
-    assert notifications_service.answers() == {"401": 3, "500": 2}
-    assert notifications_service.accepted() == []
+    assert (report.retried, report.failed) == (1, 0)
+    assert_rescheduled(message, error="HTTP 404")
+    assert "NOTIFICATIONS_URL" in refreshed(message).last_error
+    assert "NOTIFICATIONS_URL" in caplog.text and "404" in caplog.text
+    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
+    assert deliver().sent == 1
+    assert notifications_service.answers() == {"404": 1, "201": 1}
 
 
 def test_a_refused_token_is_reported_once_per_batch_not_once_per_message(
@@ -261,7 +224,7 @@ def test_a_refused_token_is_reported_once_per_batch_not_once_per_message(
     assert all(refreshed(message).failed_at is None for message in messages)
 
 
-# --- other 4xx: the payload is rejected -------------------------------------------------------------
+# --- other 4xx (400, 422, ...): the payload is rejected -------------------------------------------------------------
 
 
 def test_400_fails_the_message_with_status_and_body_and_never_retries_it(
@@ -279,6 +242,19 @@ def test_400_fails_the_message_with_status_and_body_and_never_retries_it(
     assert row.failed_at is not None
     assert "HTTP 400" in row.last_error and "must be an e-mail address" in row.last_error
     assert notifications_service.answers() == {"400": 1}
+
+
+@pytest.mark.parametrize("status", [405, 410, 413, 418])
+def test_any_other_4xx_fails_the_message(deliver, notifications_service, status):
+    message = make_message()
+    notifications_service.script({"status": status, "body": {"error": "refused"}})
+
+    report = deliver()
+
+    row = refreshed(message)
+    assert report.failed == 1
+    assert row.sent is False and row.failed_at is not None
+    assert row.last_error.startswith(f"rejected: HTTP {status}")
 
 
 def test_422_fails_the_message(deliver, notifications_service):

@@ -138,25 +138,6 @@ def test_delivery_refuses_to_run_inside_a_transaction(deliver):
 
 
 @transactional
-def test_a_message_fails_after_the_configured_number_of_attempts(
-    deliver, delivery_settings, notifications_service
-):
-    delivery_settings.OUTBOX_MAX_ATTEMPTS = 2
-    message = make_message()
-    notifications_service.set_faults(fail_rate=1.0)
-
-    deliver()
-    assert OutboxMessage.objects.get(pk=message.pk).failed_at is None
-    OutboxMessage.objects.filter(pk=message.pk).update(next_attempt_at=timezone.now())
-    deliver()
-
-    row = OutboxMessage.objects.get(pk=message.pk)
-    assert row.sent is False and row.failed_at is not None
-    assert row.last_error.startswith("gave up after 2 attempts: HTTP 500")
-    assert notifications_service.answers() == {"500": 2}
-
-
-@transactional
 def test_a_requeued_failed_message_is_delivered(deliver, notifications_service):
     message = make_message()
     notifications_service.script({"status": 422, "body": {"error": "not today"}})
@@ -172,16 +153,17 @@ def test_a_requeued_failed_message_is_delivered(deliver, notifications_service):
 
 
 @transactional
-def test_requeueing_gives_a_fresh_budget_of_attempts_and_of_refused_tokens(delivery_settings):
+def test_requeueing_starts_the_attempts_and_the_retry_horizon_afresh(delivery_settings):
     message = make_message()
+    long_ago = timezone.now() - timedelta(days=4)
     OutboxMessage.objects.filter(pk=message.pk).update(
-        attempts=7, unauthorized_attempts=4, failed_at=timezone.now()
+        attempts=70, retrying_since=long_ago, failed_at=timezone.now()
     )
 
     assert outbox_requeue_failed() == 1
 
     row = OutboxMessage.objects.get(pk=message.pk)
-    assert (row.attempts, row.unauthorized_attempts, row.failed_at) == (0, 0, None)
+    assert (row.attempts, row.retrying_since, row.failed_at) == (0, None, None)
 
 
 @transactional

@@ -53,6 +53,13 @@ def test_the_worker_refuses_a_lease_shorter_than_its_requests(workers, notificat
     assert code != 0 and "OUTBOX_LEASE_SECONDS" in output
 
 
+def test_a_leftover_OUTBOX_MAX_ATTEMPTS_is_named_as_no_longer_read(workers, notifications_service):
+    code, output = workers.run(worker_env(notifications_service, OUTBOX_MAX_ATTEMPTS="5"), "--once")
+
+    assert code == 0, output
+    assert "OUTBOX_MAX_ATTEMPTS is no longer read" in output and "OUTBOX_RETRY_HORIZON_HOURS" in output
+
+
 # --- --once, --requeue-failed ---------------------------------------------------------------------
 
 

@@ -2,11 +2,13 @@
 
 import subprocess
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from django.db import transaction
+from django.db import models, transaction
+from django.utils import timezone
 
 from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
 from events_face.outbox.models import OutboxMessage
@@ -81,6 +83,25 @@ def make_messages(count: int) -> list[OutboxMessage]:
     return messages
 
 
+def clock_advances(*messages: OutboxMessage, seconds: float | None = None) -> float:
+    """As if the clock had run on, without sleeping: every time stored on the messages' rows
+    moves back by `seconds` (None: until every one of them is due). Returns the seconds skipped."""
+    rows = list(OutboxMessage.objects.filter(pk__in=[message.pk for message in messages]))
+    if seconds is None:
+        now = timezone.now()
+        wait = max([row.next_attempt_at - now for row in rows] + [timedelta(0)])
+    else:
+        wait = timedelta(seconds=seconds)
+    moments = [
+        field.name for field in OutboxMessage._meta.fields if isinstance(field, models.DateTimeField)
+    ]
+    for row in rows:
+        OutboxMessage.objects.filter(pk=row.pk).update(
+            **{name: getattr(row, name) - wait for name in moments if getattr(row, name) is not None}
+        )
+    return wait.total_seconds()
+
+
 def worker_env(service: "NotificationsService | str", **overrides: str) -> dict[str, str]:
     """Environment for a `manage.py worker` subprocess on the test database, delivering to
     the emulator `service` (or to a URL)."""
@@ -91,7 +112,6 @@ def worker_env(service: "NotificationsService | str", **overrides: str) -> dict[
         "OUTBOX_POLL_INTERVAL": "0.1",
         "OUTBOX_RETRY_BASE_SECONDS": "0.05",
         "OUTBOX_RETRY_MAX_SECONDS": "0.5",
-        "OUTBOX_MAX_ATTEMPTS": "1000",
         "OUTBOX_HTTP_TIMEOUT": "2",
         "OUTBOX_LEASE_SECONDS": "10",
     }

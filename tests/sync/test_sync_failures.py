@@ -50,14 +50,15 @@ def test_a_persistent_500_mid_pagination_fails_the_run_and_keeps_the_earlier_pag
         assert event.provider_changed_at == datetime.fromisoformat(record["changed_at"])
 
 
-def test_transient_500s_are_retried_and_the_run_succeeds(provider):
-    provider.set_faults(script=[{"after": 1, "times": 2, "status": 500}])
+@pytest.mark.parametrize("status", [500, 408, 425])
+def test_transient_answers_are_retried_and_the_run_succeeds(provider, status):
+    provider.set_faults(script=[{"after": 1, "times": 2, "status": status}])
 
     result = sync("--all")
 
     assert result.run.status == "succeeded" and len(set(Event.objects.values_list("id"))) == 45
     statuses = [r["status"] for r in provider.requests()]
-    assert statuses[:4] == [200, 500, 500, 200]
+    assert statuses[:4] == [200, status, status, 200]
     second_page = [r["query"] for r in provider.requests()[1:4]]
     assert len(set(second_page)) == 1, "the retries ask for the same page"
 

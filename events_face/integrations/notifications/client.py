@@ -9,16 +9,23 @@ raises for what the service or the network does; it classifies the answer with
 | answer                                         | verdict        |
 | ---------------------------------------------- | -------------- |
 | 201, 409 (accepted now, or earlier)            | SUCCESS        |
-| 429, 5xx, deadline passed, connection error    | TRANSIENT      |
+| 408, 425, 429, 5xx, deadline passed,           | TRANSIENT      |
+| connection error                               |                |
 | a body larger than `MAX_BODY_BYTES`            | TRANSIENT      |
-| 401, 403                                       | CONFIGURATION  |
-| other 4xx                                      | REJECTED       |
+| 401, 403 (NOTIFICATIONS_TOKEN)                 | CONFIGURATION  |
+| 404 (NOTIFICATIONS_URL)                        | CONFIGURATION  |
+| other 4xx (400, 422, ...: the body is refused) | REJECTED       |
 | anything else (2xx but 201, 3xx, ...)          | TRANSIENT      |
+
+A 404 is taken for our configuration, not the notification: the contract has
+no 404 for a body, so it means NOTIFICATIONS_URL names no endpoint (a typo, or
+a deploy that briefly answers 404). A CONFIGURATION result's `detail` names
+the setting to check.
 
 An oversized body makes the answer untrustworthy, whatever its status: the
 attempt is retried, with the same `id`, so an accepted notification then gets a
 (small) 409 and is marked delivered; a refused one keeps being retried up to
-the outbox's attempt cap. Only SUCCESS means "delivered". Retrying is the
+the outbox's retry horizon. Only SUCCESS means "delivered". Retrying is the
 caller's business (the outbox reschedules in the database).
 
 `detail` is a short excerpt with every secret of the notification (its
@@ -39,6 +46,12 @@ from events_face.integrations.http import SendResult
 # Answers are a few hundred bytes; anything past this is not an answer we can trust.
 MAX_BODY_BYTES = 8 * 1024
 SUCCESS_STATUSES = frozenset({201, 409})
+# What each answer that is our fault says to check.
+CONFIGURATION_HINTS = {
+    401: "check NOTIFICATIONS_TOKEN (missing, wrong or expired)",
+    403: "check NOTIFICATIONS_TOKEN (missing, wrong or expired)",
+    404: "check NOTIFICATIONS_URL (no notifications endpoint answers there)",
+}
 
 
 class NotificationsClient:
@@ -65,10 +78,10 @@ class NotificationsClient:
             reply = http.request(self._http, "POST", self.url, limits=self.limits, content=body)
         except (http.TransientFailure, http.BodyTooLarge) as exc:
             return SendResult(http.Verdict.TRANSIENT, detail=http.excerpt(str(exc), secrets=secrets))
-        verdict = http.classify(reply.status, success=SUCCESS_STATUSES)
+        verdict = http.classify(reply.status, success=SUCCESS_STATUSES, configuration=CONFIGURATION_HINTS.keys())
         detail = http.excerpt(reply.body, secrets=secrets)
         if verdict == http.Verdict.CONFIGURATION:
-            detail = f"check NOTIFICATIONS_TOKEN (missing, wrong or expired): {detail}"
+            detail = f"{CONFIGURATION_HINTS[reply.status]}: {detail}"
         return SendResult(verdict, status=reply.status, detail=detail, retry_after=reply.retry_after)
 
     def close(self) -> None:

@@ -111,6 +111,13 @@ class Command(BaseCommand):
                     f"{', '.join(missing)} not set: the worker needs them to deliver "
                     f"{topic!r} messages (see .env.example)."
                 )
+        if os.environ.get("OUTBOX_MAX_ATTEMPTS"):
+            # Replaced by a time horizon: say so rather than ignore it silently.
+            logger.warning(
+                "OUTBOX_MAX_ATTEMPTS is no longer read: a message is retried for "
+                "OUTBOX_RETRY_HORIZON_HOURS (%g) of passing trouble; remove it from the environment.",
+                settings.OUTBOX_RETRY_HORIZON_HOURS,
+            )
         if request_budget_seconds() >= settings.OUTBOX_LEASE_SECONDS:
             raise CommandError(
                 f"OUTBOX_LEASE_SECONDS ({settings.OUTBOX_LEASE_SECONDS}) must be more than "
