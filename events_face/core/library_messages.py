@@ -19,6 +19,9 @@ MESSAGES = (
     gettext_noop("Not a valid string."),
     gettext_noop("Must be a valid UUID."),
     gettext_noop("Surrogate characters are not allowed: U+{code_point:X}."),
+    # DRF's ListField (the `status` filter) carries these too, though we set no length on it.
+    gettext_noop("Ensure this field has at least {min_length} elements."),
+    gettext_noop("Ensure this field has no more than {max_length} elements."),
     # SimpleJWT: a refresh or access token that is expired, or not a token at all.
     gettext_noop("Token is expired"),
     gettext_noop("Token is invalid"),
