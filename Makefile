@@ -9,7 +9,7 @@ export UV_PYTHON := $(PYTHON_VERSION)
 MANAGE := $(UV) run --frozen python manage.py
 PYTEST_ARGS ?=
 
-.PHONY: run serve test install migrate lint
+.PHONY: run serve test install migrate lint messages
 
 $(UV):
 	@python$(PYTHON_VERSION) -m venv .tools 2>/dev/null || python3 -m venv .tools
@@ -40,3 +40,17 @@ test: install
 
 lint: install
 	@$(UV) run --frozen ruff check .
+
+# Folders makemessages and compilemessages leave alone: not ours, or not shipped.
+I18N_IGNORE := --ignore=.venv --ignore=.tools --ignore=var --ignore=bench --ignore=tests --ignore=docs
+
+# Regenerates locale/ru/LC_MESSAGES/django.po from the source and compiles it to
+# django.mo; commit both (make run and make test need no gettext). Installs GNU
+# gettext from Debian's packages when msgfmt is missing.
+messages: install
+	@command -v msgfmt >/dev/null || { \
+		echo "msgfmt not found: installing gettext with apt-get"; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq gettext; }
+	@$(MANAGE) makemessages -l ru --no-obsolete --add-location file $(I18N_IGNORE)
+	@$(MANAGE) compilemessages $(I18N_IGNORE)

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.support.factories import bearer, make_staff_user, make_user
@@ -10,6 +11,17 @@ from tests.support.factories import bearer, make_staff_user, make_user
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_unless_asked(settings):
+    """Tests see English unless they ask for another language (Accept-Language, translation.override),
+    whatever LANGUAGE_CODE a local .env sets, and no test inherits the language a request left active."""
+    if settings.LANGUAGE_CODE != "en":
+        settings.LANGUAGE_CODE = "en"
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 import re
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -68,9 +69,11 @@ class RegisterInputSerializer(serializers.Serializer):
         # letter into characters the rules refuse ("½" becomes "1⁄2").
         canonical = username_canonical(value)
         if not USERNAME_CHARACTERS.match(canonical):
-            raise serializers.ValidationError("Letters, digits and @/./+/-/_ only.")
+            raise serializers.ValidationError(_("Letters, digits and @/./+/-/_ only."))
         if len(canonical) > USERNAME_MAX_LENGTH:
-            raise serializers.ValidationError(f"At most {USERNAME_MAX_LENGTH} characters once normalised.")
+            raise serializers.ValidationError(
+                _("At most %(count)d characters once normalised.") % {"count": USERNAME_MAX_LENGTH}
+            )
         return canonical
 
 

@@ -26,6 +26,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -37,8 +39,8 @@ from events_face.core.errors import InvalidInput, ServiceError, TokenInvalid
 
 User = get_user_model()
 
-USERNAME_TAKEN = "A user with this username already exists."
-EMAIL_TAKEN = "A user with this e-mail address already exists."
+USERNAME_TAKEN = _("A user with this username already exists.")
+EMAIL_TAKEN = _("A user with this e-mail address already exists.")
 
 
 class NoActiveAccount(ServiceError):
@@ -46,7 +48,7 @@ class NoActiveAccount(ServiceError):
 
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "no_active_account"
-    default_message = "No active account found for the given token."
+    default_message = _("No active account found for the given token.")
 
 
 def username_canonical(username: str) -> str:
@@ -146,7 +148,7 @@ def _blacklist_once(token: RefreshToken) -> None:
         with transaction.atomic():
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
-        raise TokenInvalid("Token is blacklisted") from None
+        raise TokenInvalid(gettext("Token is blacklisted")) from None
 
 
 def refresh_token_rotate(*, refresh: str) -> dict[str, str]:

@@ -8,11 +8,13 @@ asks for.
 """
 
 import os
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -62,6 +64,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Where Django's docs place it: after sessions, before CommonMiddleware (which
+    # resolves URLs in the active language). Picks the language from Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -127,7 +132,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Messages (API errors, the admin, notifications) follow each request's
+# Accept-Language among LANGUAGES; LANGUAGE_CODE when it names none of them.
+LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"LANGUAGE_CODE={LANGUAGE_CODE!r} is not a language of this service; set it to one of "
+        f"{', '.join(code for code, _name in LANGUAGES)}."
+    )
+# Our translations (locale/ru/LC_MESSAGES/django.po, compiled to .mo; `make messages`).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -211,7 +226,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Browse events mirrored from the events-provider, register for them, and manage "
         "JWT accounts. Every error has the shape "
-        '`{"error": {"code": "...", "message": "...", "fields": {...}}}`.'
+        '`{"error": {"code": "...", "message": "...", "fields": {...}}}`. '
+        "`message` and the `fields` messages come in the request's language, from its "
+        "`Accept-Language` header (`ru` or `en`; English otherwise); `code` is a stable string "
+        "that never changes with the language, so branch on it."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -234,6 +252,15 @@ EVENTS_PROVIDER_TOKEN = env.str("EVENTS_PROVIDER_TOKEN", default="")
 NOTIFICATIONS_URL = env.str("NOTIFICATIONS_URL", default="")
 NOTIFICATIONS_TOKEN = env.str("NOTIFICATIONS_TOKEN", default="")
 NOTIFICATIONS_OWNER_ID = env.str("NOTIFICATIONS_OWNER_ID", default="")
+# The time zone a notification shows the event's time in (named in the text, "MSK", "UTC").
+NOTIFICATIONS_TIME_ZONE = env.str("NOTIFICATIONS_TIME_ZONE", default="UTC")
+try:
+    zoneinfo.ZoneInfo(NOTIFICATIONS_TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+    raise ImproperlyConfigured(
+        f"NOTIFICATIONS_TIME_ZONE={NOTIFICATIONS_TIME_ZONE!r} is not a time zone; set it to an IANA "
+        "name such as UTC or Europe/Moscow."
+    ) from None
 
 # --- Outbox worker ---------------------------------------------------------------------
 # Hours a message keeps being retried through passing trouble (5xx, 408, 425, 429, no answer),

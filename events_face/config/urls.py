@@ -1,14 +1,21 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import SpectacularSwaggerView
 
 from events_face.core import errors
+from events_face.core.schema import EnglishSchemaView
+
+# The admin carries the product's name, in the browser's language.
+admin.site.site_header = _("Events Face administration")
+admin.site.site_title = _("Events Face administration")
+admin.site.index_title = _("Catalogue, registrations and deliveries")
 
 urlpatterns = [
     path("api/", include("events_face.accounts.urls")),
     path("api/", include("events_face.events.urls")),
     path("api/", include("events_face.monitoring.urls")),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="schema"),
+    re_path(r"^api/schema/?$", EnglishSchemaView.as_view(), name="schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("admin/", admin.site.urls),
     # Last: any other /api/ path is a JSON 404, with DEBUG on too.

@@ -5,13 +5,18 @@ Every error a client can see looks like
     {"error": {"code": "already_registered", "message": "...", "fields": {...}}}
 
 `code` is a stable string a client can branch on; `fields` is present only
-for invalid input and maps each field to its messages. Services raise
+for invalid input and maps each field to its messages. Messages come in the
+request's language (LocaleMiddleware reads Accept-Language); codes never change
+with it. Messages defined at import time are lazy (gettext_lazy) and become
+text here, when the answer is written. Services raise
 `ServiceError` subclasses (no HTTP inside them); this module turns those, DRF's
 and Django's exceptions into that shape. Anything else is a bug and stays a 500.
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -26,7 +31,7 @@ class ServiceError(Exception):
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
-    default_message = "The request could not be carried out."
+    default_message = _("The request could not be carried out.")
 
     def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
         self.message = message or self.default_message
@@ -35,26 +40,31 @@ class ServiceError(Exception):
 
 
 class InvalidInput(ServiceError):
-    default_message = "The request is invalid."
+    default_message = _("The request is invalid.")
 
 
 class TokenInvalid(ServiceError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "token_not_valid"
-    default_message = "The token is invalid or expired."
+    default_message = _("The token is invalid or expired.")
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
+    default_detail = _("The request body is too large.")
     default_code = "payload_too_large"
 
 
-def error_body(code: str, message: str, fields: dict | None = None) -> dict:
-    body = {"code": code, "message": message}
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict:
+    """The error shape; lazy messages become text in the active language here."""
+    body = {"code": code, "message": str(message)}
     if fields:
-        body["fields"] = fields
+        body["fields"] = {name: [str(text) for text in texts] for name, texts in fields.items()}
     return {"error": body}
+
+
+# How DRF's JSONParser begins its message (rest_framework/parsers.py), untranslated there.
+JSON_PARSE_ERROR = "JSON parse error - "
 
 
 def _first_code(codes) -> str:
@@ -78,11 +88,15 @@ def _messages(value, prefix: str = "") -> list[str]:
         return [
             message
             for key, inner in value.items()
-            for message in _messages(inner, f"{prefix}item {key}: " if str(key).isdigit() else f"{prefix}{key}: ")
+            for message in _messages(inner, f"{prefix}{_item(key)}: " if str(key).isdigit() else f"{prefix}{key}: ")
         ]
     if isinstance(value, list):
         return [message for item in value for message in _messages(item, prefix)]
     return [f"{prefix}{value}"]
+
+
+def _item(index) -> str:
+    return gettext("item %(index)s") % {"index": index}
 
 
 def api_exception_handler(exc, context):
@@ -110,13 +124,18 @@ def api_exception_handler(exc, context):
 
     detail = exc.detail
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body("invalid", "The request is invalid.", _fields(detail))
+        body = error_body("invalid", gettext("The request is invalid."), _fields(detail))
     elif isinstance(detail, dict):
         # SimpleJWT's token errors: {"detail": ..., "code": ..., "messages": [...]}.
         body = error_body(
             str(detail.get("code", exc.default_code)),
             str(detail.get("detail", exc.default_detail)),
         )
+    elif isinstance(exc, exceptions.ParseError) and str(detail).startswith(JSON_PARSE_ERROR):
+        # DRF writes this one in English only; the parser's reason (a position) stays as it is.
+        reason = str(detail).removeprefix(JSON_PARSE_ERROR)
+        message = gettext("The request body is not valid JSON: %(reason)s") % {"reason": reason}
+        body = error_body(_first_code(exc.get_codes()), message)
     else:
         body = error_body(_first_code(exc.get_codes()), str(detail))
     set_rollback()
@@ -125,12 +144,12 @@ def api_exception_handler(exc, context):
 
 # Django-level handlers, for URLs no API view matched (active when DEBUG is false).
 def not_found(request, exception=None):
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
 
 
 def bad_request(request, exception=None):
-    return JsonResponse(error_body("bad_request", "Bad request."), status=400)
+    return JsonResponse(error_body("bad_request", gettext("Bad request.")), status=400)
 
 
 def server_error(request):
-    return JsonResponse(error_body("server_error", "Internal server error."), status=500)
+    return JsonResponse(error_body("server_error", gettext("Internal server error.")), status=500)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -27,7 +28,7 @@ from events_face.core.storable_dates import EARLIEST_MOMENT, LATEST_MOMENT
 
 class InvalidCursor(ServiceError):
     code = "invalid_cursor"
-    default_message = "The cursor is malformed; follow the `next` and `previous` links as given."
+    default_message = _("The cursor is malformed; follow the `next` and `previous` links as given.")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     except ValueError:
         size = 0
     if not 1 <= size <= maximum:
-        raise ValidationError({param: [f"Must be an integer from 1 to {maximum}."]})
+        raise ValidationError({param: [_("Must be an integer from 1 to %(maximum)d.") % {"maximum": maximum}]})
     return size
 
 

@@ -1,6 +1,8 @@
-"""OpenAPI pieces shared by every API: the error shape and its responses."""
+"""OpenAPI pieces shared by every API: the error shape and its responses, and the schema's view."""
 
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
 ErrorSerializer = inline_serializer(
@@ -31,3 +33,19 @@ UNAUTHORIZED = error("Missing, invalid or expired token (`not_authenticated`, `t
 NOT_FOUND = error("Not found (`not_found`).")
 TOO_LARGE = error("Request body too large (`payload_too_large`).")
 UNSUPPORTED = error("Body is not JSON (`unsupported_media_type`).")
+
+
+class EnglishSchemaView(SpectacularAPIView):
+    """The OpenAPI schema, in English whatever the request's Accept-Language.
+
+    Error messages follow the request's language; the schema is one document for
+    every client. Rendered inside the override: its lazy texts (Django's and
+    DRF's) become text only when rendered, after the view has returned.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        with translation.override("en"):
+            response = super().dispatch(request, *args, **kwargs)
+            response.render()
+        response.headers["Content-Language"] = "en"
+        return response

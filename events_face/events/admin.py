@@ -29,4 +29,4 @@ class RegistrationAdmin(admin.ModelAdmin):
     list_select_related = ["event", "user"]
     raw_id_fields = ["event", "user"]
     # The code goes only to the registrant's mailbox; staff may read it, never edit it.
-    readonly_fields = ["id", "confirmation_code", "idempotency_key", "created_at"]
+    readonly_fields = ["id", "confirmation_code", "idempotency_key", "language", "created_at"]

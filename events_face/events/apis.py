@@ -6,6 +6,7 @@ read, since nothing they return depends on the user), answer JSON whatever
 the client accepts, and answer from `response_cache`.
 """
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -146,10 +147,14 @@ class EventRegisterApi(APIView):
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
             raise ValidationError(
-                {"Idempotency-Key": [f"At most {MAX_IDEMPOTENCY_KEY_LENGTH} characters."]}
+                {"Idempotency-Key": [_("At most %(count)d characters.") % {"count": MAX_IDEMPOTENCY_KEY_LENGTH}]}
             )
         registration, _created = registration_create(
-            event_id=event_id, user=request.user, idempotency_key=key, **payload.validated_data
+            event_id=event_id,
+            user=request.user,
+            idempotency_key=key,
+            language=request.LANGUAGE_CODE,  # LocaleMiddleware's pick from Accept-Language
+            **payload.validated_data,
         )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 

@@ -149,6 +149,9 @@ class Registration(models.Model):
     # Optional client-chosen key: a repeat by the same user replays the first response.
     # NULL, not "", for "no key": NULLs stay outside the (user, key) unique constraint.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    # The language of the request that made it (a code of settings.LANGUAGES): the
+    # notification is written in it. Rows from before languages were kept say "en".
+    language = models.CharField(max_length=8, default="en", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -13,6 +13,11 @@ writes events or venues), the request's scheme and host (the `next` and
   without a write: past it, `registration_open` or list membership may differ.
 - Nothing in a key or a body depends on who asks: only the catalogue's public
   lists and details are cached, never the caller's registrations.
+- Nor on the request's language: a body holds data only (names as the provider
+  gives them, times, status codes, ids, links), no text we translate, and an
+  error is raised by `build`, never cached. So the key leaves Accept-Language
+  out (tests/events/test_response_cache_language.py holds bodies to it); a
+  translated text in a cached body would have to add the language to the key.
 
 The body's hash is its ETag; `If-None-Match` with it answers 304 without a
 body, cached or not. `API_CACHE_SECONDS=0` turns the server-side cache off. A

@@ -28,6 +28,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from events_face.core.errors import ServiceError
 from events_face.core.pagination import Cursor
@@ -42,7 +43,7 @@ EVENT_COLUMNS = ("id", "name", "event_time", "registration_deadline", "status", 
 class EventNotFound(ServiceError):
     status_code = 404
     code = "not_found"
-    default_message = "No event with this id."
+    default_message = _("No event with this id.")
 
 
 def event_id_parse(event_id: Any) -> uuid.UUID:

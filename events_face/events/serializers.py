@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
@@ -99,7 +100,9 @@ class StatusListField(serializers.ListField):
 
 def _within_storable_years(value):
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
-        raise serializers.ValidationError(f"Must be between years {EARLIEST_YEAR} and {LATEST_YEAR}.")
+        raise serializers.ValidationError(
+            _("Must be between years %(earliest)s and %(latest)s.") % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+        )
     return value
 
 
@@ -123,7 +126,7 @@ class EventListFilterSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if attrs.get("date_from") and attrs.get("date_to") and attrs["date_from"] > attrs["date_to"]:
-            raise serializers.ValidationError({"date_to": ["Must not be before date_from."]})
+            raise serializers.ValidationError({"date_to": [_("Must not be before date_from.")]})
         return attrs
 
 
@@ -143,7 +146,8 @@ class RegistrationInputSerializer(serializers.Serializer):
         for character in value:
             if unicodedata.category(character) in FORBIDDEN_NAME_CATEGORIES:
                 raise serializers.ValidationError(
-                    f"Must not contain control or invisible formatting characters (U+{ord(character):04X})."
+                    _("Must not contain control or invisible formatting characters (U+%(code_point)04X).")
+                    % {"code_point": ord(character)}
                 )
         return value
 

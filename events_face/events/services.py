@@ -10,7 +10,8 @@ never overbooked" are kept here, in `registration_create`, and nowhere else:
 - The unique constraint on (event, lower(email)) is the backstop: should two
   inserts ever race past the check, the database refuses the second.
 
-The registration and its outbox message commit in the same transaction.
+The registration and its outbox message commit in the same transaction; the
+notification is written then, in the registration's language.
 
 `past_events_delete` (the `cleanup_events` command) forgets events long past,
 with their registrations and the venues only they used.
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from events_face.core.errors import ServiceError
 from events_face.events.models import Event, Registration, Venue
@@ -37,25 +39,25 @@ from events_face.outbox.services import outbox_message_create
 class RegistrationClosed(ServiceError):
     status_code = 409
     code = "event_closed"
-    default_message = "Registration for this event is closed."
+    default_message = _("Registration for this event is closed.")
 
 
 class AlreadyRegistered(ServiceError):
     status_code = 409
     code = "already_registered"
-    default_message = "This e-mail address is already registered for this event."
+    default_message = _("This e-mail address is already registered for this event.")
 
 
 class EventFull(ServiceError):
     status_code = 409
     code = "event_full"
-    default_message = "This event has no places left."
+    default_message = _("This event has no places left.")
 
 
 class IdempotencyKeyReused(ServiceError):
     status_code = 422
     code = "idempotency_key_reused"
-    default_message = "This Idempotency-Key was already used for a different registration."
+    default_message = _("This Idempotency-Key was already used for a different registration.")
 
 
 def confirmation_code_generate() -> str:
@@ -86,12 +88,15 @@ def registration_create(
     email: str,
     user,
     idempotency_key: str | None = None,
+    language: str | None = None,
 ) -> tuple[Registration, bool]:
     """Register `email` for the event; returns (registration, created).
 
     With an `idempotency_key` the user already used for this registration,
-    returns the earlier registration and creates nothing.
+    returns the earlier registration and creates nothing. `language` (one of
+    settings.LANGUAGES; default: the active one) is the notification's.
     """
+    language = translation.get_supported_language_variant(language or translation.get_language())
     with transaction.atomic():
         event = _event_lock(event_id=event_id)
         if idempotency_key:
@@ -115,6 +120,7 @@ def registration_create(
             email=email,
             confirmation_code=confirmation_code_generate(),
             idempotency_key=idempotency_key or None,
+            language=language,
         )
         try:
             with transaction.atomic():
@@ -139,6 +145,7 @@ def registration_create(
                 event_name=event.name,
                 event_time=event.event_time,
                 confirmation_code=registration.confirmation_code,
+                language=registration.language,
             ),
         )
     return registration, True

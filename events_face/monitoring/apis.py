@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -36,7 +37,7 @@ class HealthApi(APIView):
     )
     def get(self, request):
         if not database_is_reachable():
-            return Response(error_body("unavailable", "The database does not answer."), status=503)
+            return Response(error_body("unavailable", _("The database does not answer.")), status=503)
         return Response({"status": "ok"})
 
 
@@ -62,11 +63,11 @@ class MetricsApi(APIView):
     def get(self, request):
         token = settings.METRICS_TOKEN
         if not token and not settings.DEBUG:
-            raise NotFound("Metrics are off; set METRICS_TOKEN to turn them on.")
+            raise NotFound(_("Metrics are off; set METRICS_TOKEN to turn them on."))
         if token and not secrets.compare_digest(
             request.headers.get("Authorization", ""), f"Bearer {token}"
         ):
-            raise PermissionDenied("A valid metrics token is required.")
+            raise PermissionDenied(_("A valid metrics token is required."))
         metrics = service_metrics()
         body = "".join(
             [

@@ -3,7 +3,11 @@
 `registration_notification` builds the exact body the notifications service
 receives for a new registration (contract: `contract.md`). The registration
 service stores it as the outbox message's payload, in the registration's
-transaction; the worker hands the stored payload to the sender registered
+transaction, so the text is written then: in the registration's language (the
+request's, kept on the registration too) with the event's time in
+NOTIFICATIONS_TIME_ZONE. Written at delivery instead, it would need the
+registration's row on the sender threads, which never touch the database, and
+a retry could send a different text under the same id; the worker hands the stored payload to the sender registered
 below for its topic. The notification's `id` is the outbox message's id (the
 idempotency key). `owner_id` identifies this installation: the sender sends the
 one configured where it runs (NOTIFICATIONS_OWNER_ID of the worker), so a web
@@ -11,24 +15,34 @@ process without it, or a changed one, never strands a message.
 
 The confirmation code is the secret of this notification: the sender cuts it
 (and the message text) out of anything the service answers before it reaches a
-log line or `last_error`.
+log line or `last_error`. In every language the text ends with the code.
+
+The text is plain: no markup, and no control or invisible formatting
+characters (a name from the provider that holds any gets spaces instead).
 """
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import dateformat, translation
+from django.utils.translation import gettext, pgettext
 
 from events_face.integrations.http import SendResult
 from events_face.integrations.notifications.client import NotificationsClient
 from events_face.outbox.senders import outbox_sender
 
 REGISTRATION_NOTIFICATION_TOPIC = "registration.created"
-CODE_INTRODUCTION = "Your confirmation code: "
+
+# Controls (CR, LF, ESC...), invisible format characters (bidi overrides, zero-width
+# spaces), line and paragraph separators: none may reach the text.
+NOT_PLAIN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def registration_notification(
@@ -39,27 +53,61 @@ def registration_notification(
     event_name: str,
     event_time: datetime,
     confirmation_code: str,
+    language: str,
 ) -> dict[str, str]:
-    """The notifications service's body for one registration."""
-    when = event_time.astimezone(UTC)
+    """The notifications service's body for one registration, its text in `language`."""
+    with translation.override(language):
+        message = gettext(
+            "Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s. "
+            "Your confirmation code: %(code)s"
+        ) % {
+            "full_name": _plain(full_name),
+            "event_name": _plain(event_name),
+            "moment": event_moment(event_time),
+            "code": confirmation_code,
+        }
     return {
         "id": str(notification_id),
         "owner_id": settings.NOTIFICATIONS_OWNER_ID,
         "email": email,
-        "message": (
-            f"Hello, {full_name}! You are registered for {event_name} "
-            f"on {when:%Y-%m-%d at %H:%M} UTC. {CODE_INTRODUCTION}{confirmation_code}"
-        ),
+        "message": message,
     }
 
 
+def event_moment(moment: datetime) -> str:
+    """`moment` in NOTIFICATIONS_TIME_ZONE as the active language writes a date and a time, the zone named:
+    "4 December 2026 at 12:00 UTC", "4 декабря 2026 г. в 15:00 (MSK)"."""
+    local = moment.astimezone(ZoneInfo(settings.NOTIFICATIONS_TIME_ZONE))
+    zone = local.tzname() or settings.NOTIFICATIONS_TIME_ZONE
+    if zone[0] in "+-":  # a zone with no abbreviation of its own: "+05" reads better as "UTC+05"
+        zone = f"UTC{zone}"
+    # Translators: a Django date format (see the "date" template filter): j day, F month
+    # name, E month name in the genitive (Russian "декабря"), Y year.
+    date_format = pgettext("notification date", "j F Y")
+    return gettext("%(date)s at %(time)s %(zone)s") % {
+        "date": dateformat.format(local, date_format),
+        "time": dateformat.format(local, "H:i"),
+        "zone": zone,
+    }
+
+
+def _plain(text: str) -> str:
+    """`text` with each character of NOT_PLAIN_CATEGORIES made a space, and runs of spaces made one."""
+    return " ".join(
+        "".join(" " if unicodedata.category(character) in NOT_PLAIN_CATEGORIES else character for character in text).split()
+    )
+
+
 def notification_secrets(payload: Mapping[str, Any]) -> list[str]:
-    """What must never appear in a log or a stored error: the code, and the text holding it."""
+    """What must never appear in a log or a stored error: the code, and the text holding it.
+
+    The code is the text's last word, in every language (a test holds each translation to that).
+    """
     message = payload.get("message")
     if not isinstance(message, str):
         return []
-    _, introduced, code = message.rpartition(CODE_INTRODUCTION)
-    return [message, code.strip()] if introduced else [message]
+    words = message.split()
+    return [message, words[-1]] if words else [message]
 
 
 @outbox_sender(REGISTRATION_NOTIFICATION_TOPIC)
