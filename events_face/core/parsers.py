@@ -5,6 +5,7 @@ goes (about a thousand levels; no body of this API nests more than two) is a
 400 `invalid`, not the RecursionError the decoder raises.
 """
 
+from django.utils.translation import gettext as _
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 
@@ -14,4 +15,4 @@ class JSONParser(parsers.JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("The JSON body is nested too deeply.", code="invalid") from None
+            raise ParseError(_("The JSON body is nested too deeply."), code="invalid") from None
