@@ -8,6 +8,7 @@ delete page and confirmation. A page the admin does not offer answers 403.
 """
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -20,6 +21,9 @@ from events_face.outbox.models import OutboxMessage
 from events_face.sync.models import SyncLease, SyncRun
 from tests.support.admin_forms import filled_in, submitted_fields
 from tests.support.factories import (
+    make_access_attempt,
+    make_access_failure_log,
+    make_access_log,
     make_blacklisted_token,
     make_event,
     make_group,
@@ -46,6 +50,9 @@ ADMIN_OBJECTS = {
     OutboxMessage: make_outbox_message,
     SyncRun: make_sync_run,
     SyncLease: make_sync_lease,
+    AccessAttempt: make_access_attempt,
+    AccessLog: make_access_log,
+    AccessFailureLog: make_access_failure_log,
 }
 
 # What an add form needs to choose from (a token to blacklist).

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "events_face.accounts",
@@ -67,6 +68,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "events_face.config.urls"
@@ -126,6 +129,36 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# django-axes first: it refuses a locked-out admin login before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Admin login lockout (django-axes; see accounts/admin_lockout.py) --------------
+# Failed admin logins per (client IP, username) before that pair is locked out, and for how long.
+# The pair, not the IP or the username alone: an attacker cannot lock out the real admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_axes_cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=15)
+for _name, _value in [("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("AXES_COOLOFF_MINUTES", _axes_cooloff_minutes)]:
+    if _value < 1:
+        # A limit of 0 locks out every login; a cool-off of 0 counts no failure.
+        raise ImproperlyConfigured(f"{_name} is {_value}; set it to 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+# The API's login has its own throttle and error shape: django-axes counts and checks the admin only.
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "events_face.accounts.admin_lockout.AdminLoginAttempts"
+AXES_CLIENT_IP_CALLABLE = "events_face.accounts.admin_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "events_face.accounts.admin_lockout.attempted_username"
+# No banner at every start of every command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+AXES_COOLOFF_MESSAGE = (
+    f"Too many failed logins for this username from your address. "
+    f"Try again in {_axes_cooloff_minutes} minutes."
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

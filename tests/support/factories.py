@@ -4,6 +4,7 @@ import itertools
 import uuid
 from datetime import timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
@@ -100,3 +101,26 @@ def make_blacklisted_token(user=None) -> BlacklistedToken:
     blacklisted, _ = token.blacklist()
     return blacklisted
 
+
+
+def _client_fields(fields: dict) -> dict:
+    """What django-axes records of a login attempt's client."""
+    fields.setdefault("username", f"user{next(_serial)}")
+    fields.setdefault("ip_address", "203.0.113.7")
+    fields.setdefault("user_agent", "Mozilla/5.0")
+    fields.setdefault("http_accept", "text/html")
+    fields.setdefault("path_info", "/admin/login/")
+    return fields
+
+
+def make_access_attempt(**fields) -> AccessAttempt:
+    fields.setdefault("failures_since_start", 1)
+    return AccessAttempt.objects.create(get_data="", post_data="", **_client_fields(fields))
+
+
+def make_access_log(**fields) -> AccessLog:
+    return AccessLog.objects.create(**_client_fields(fields))
+
+
+def make_access_failure_log(**fields) -> AccessFailureLog:
+    return AccessFailureLog.objects.create(**_client_fields(fields))
