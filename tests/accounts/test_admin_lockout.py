@@ -1,10 +1,12 @@
 """Failed admin logins lock out one username from one address; nobody else, and never the API."""
 
+import io
 from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings as django_settings
+from django.core.management import call_command
 
 from tests.support.factories import make_staff_user, make_user
 
@@ -163,3 +165,11 @@ def test_an_ordinary_users_api_login_is_not_slowed_by_the_admin_lockout(api_clie
     )
 
     assert response.status_code == 200
+
+
+def test_axes_reset_lifts_a_lockout_at_once(client, root):
+    lock_out(client)
+
+    call_command("axes_reset", stdout=io.StringIO())
+
+    assert logged_in_to_the_admin(admin_login(client, "root", ROOT_PASSWORD))
