@@ -161,7 +161,7 @@ AXES_USERNAME_CALLABLE = "events_face.accounts.admin_lockout.attempted_username"
 # No banner at every start of every command; failures and lockouts are still logged.
 AXES_VERBOSE = False
 AXES_COOLOFF_MESSAGE = (
-    f"Too many failed logins for this username from your address. "
+    "Too many failed logins for this username from your address. "
     f"Try again in {_axes_cooloff_minutes} minutes."
 )
 
