@@ -14,6 +14,8 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt",
     "rest_framework_simplejwt.token_blacklist",
+    "axes",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "events_face.accounts",
@@ -72,6 +75,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a locked-out admin login into its 429.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "events_face.config.urls"
@@ -82,13 +88,16 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own templates (the API docs page).
+        "DIRS": [BASE_DIR / "events_face" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The CSP nonce, for the inline styles of the admin and the docs page.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -143,6 +152,36 @@ if LANGUAGE_CODE not in dict(LANGUAGES):
     )
 # Our translations (locale/ru/LC_MESSAGES/django.po, compiled to .mo; `make messages`).
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# django-axes first: it refuses a locked-out admin login before any password check.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
+# --- Admin login lockout (django-axes; see accounts/admin_lockout.py) --------------
+# Failed admin logins per (client IP, username) before that pair is locked out, and for how long.
+# The pair, not the IP or the username alone: an attacker cannot lock out the real admin.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+_axes_cooloff_minutes = env.int("AXES_COOLOFF_MINUTES", default=15)
+for _name, _value in [("AXES_FAILURE_LIMIT", AXES_FAILURE_LIMIT), ("AXES_COOLOFF_MINUTES", _axes_cooloff_minutes)]:
+    if _value < 1:
+        # A limit of 0 locks out every login; a cool-off of 0 counts no failure.
+        raise ImproperlyConfigured(f"{_name} is {_value}; set it to 1 or more.")
+AXES_COOLOFF_TIME = timedelta(minutes=_axes_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]
+AXES_RESET_ON_SUCCESS = True
+# The API's login has its own throttle and error shape: django-axes counts and checks the admin only.
+AXES_ONLY_ADMIN_SITE = True
+AXES_HANDLER = "events_face.accounts.admin_lockout.AdminLoginAttempts"
+AXES_CLIENT_IP_CALLABLE = "events_face.accounts.admin_lockout.client_ip"
+AXES_USERNAME_CALLABLE = "events_face.accounts.admin_lockout.attempted_username"
+# No banner at every start of every command; failures and lockouts are still logged.
+AXES_VERBOSE = False
+AXES_COOLOFF_MESSAGE = format_lazy(
+    _("Too many failed logins for this username from your address. Try again in {minutes} min."),
+    minutes=_axes_cooloff_minutes,
+)
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -175,6 +214,21 @@ API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=300)
 
 # Request bodies over this size get 413; the API's bodies are small.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
+
+# Content-Security-Policy on every response: this origin's files only, no CDN, no
+# inline script, no eval. The admin and the docs page (Swagger UI from the sidecar
+# package, its start script served as a file) need nothing more: their few inline
+# styles carry the request's nonce, and Swagger UI's stylesheet draws icons from data: URLs.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 # --- Production hardening (DEBUG=false) -------------------------------------------
 if not DEBUG:

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -143,13 +144,24 @@ def api_exception_handler(exc, context):
 
 
 # Django-level handlers, for URLs no API view matched (active when DEBUG is false).
+# JSON only under /api/; the admin and other HTML pages get Django's own pages.
+def _under_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
 def not_found(request, exception=None):
+    if not _under_api(request):
+        return defaults.page_not_found(request, exception)
     return JsonResponse(error_body("not_found", gettext("Not found.")), status=404)
 
 
 def bad_request(request, exception=None):
+    if not _under_api(request):
+        return defaults.bad_request(request, exception)
     return JsonResponse(error_body("bad_request", gettext("Bad request.")), status=400)
 
 
 def server_error(request):
+    if not _under_api(request):
+        return defaults.server_error(request)
     return JsonResponse(error_body("server_error", gettext("Internal server error.")), status=500)

@@ -1,3 +1,10 @@
+"""Outbox messages in the admin: read-only; the one action puts failed messages back in the queue.
+
+A message is written with the change that causes it and then only by the
+worker, so the admin adds, edits and deletes none (a deleted unsent message is
+a notification never sent).
+"""
+
 from django.contrib import admin, messages
 
 from events_face.outbox.models import OutboxMessage
@@ -12,7 +19,20 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["requeue_failed"]
 
-    @admin.action(description="Put failed messages back in the delivery queue")
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_requeue_permission(self, request) -> bool:
+        """Requeueing is the one change staff make here: it needs the model's change permission."""
+        return super().has_change_permission(request)
+
+    @admin.action(description="Put failed messages back in the delivery queue", permissions=["requeue"])
     def requeue_failed(self, request, queryset) -> None:
         count = outbox_requeue_failed(ids=queryset.values_list("pk", flat=True))
         self.message_user(
