@@ -18,7 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 
 from events_face.events.models import Event, Registration, Venue
 from events_face.outbox.models import OutboxMessage
-from events_face.sync.models import SyncLease, SyncRun
+from events_face.sync.models import SkippedRecord, SyncLease, SyncRun
 from tests.support.admin_forms import filled_in, submitted_fields
 from tests.support.factories import (
     make_access_attempt,
@@ -30,6 +30,7 @@ from tests.support.factories import (
     make_outbox_message,
     make_outstanding_token,
     make_registration,
+    make_skipped_record,
     make_sync_lease,
     make_sync_run,
     make_user,
@@ -50,6 +51,7 @@ ADMIN_OBJECTS = {
     OutboxMessage: make_outbox_message,
     SyncRun: make_sync_run,
     SyncLease: make_sync_lease,
+    SkippedRecord: make_skipped_record,
     AccessAttempt: make_access_attempt,
     AccessLog: make_access_log,
     AccessFailureLog: make_access_failure_log,

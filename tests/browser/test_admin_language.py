@@ -1,44 +1,13 @@
 """The admin in a real browser (Debian's headless Chromium): a Russian browser gets the login
 page, and the admin behind it, in Russian under the product's name; an English one in English."""
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 
 from tests.support.factories import make_staff_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# Debian's package; a browser is never downloaded.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STAFF_PASSWORD = "pw-for-tests-1"  # make_staff_user's
-
-
-@pytest.fixture
-def chromium() -> Iterator[Browser]:
-    """Chromium, launched after the test's database rows exist (the ORM refuses to run
-    while Playwright's event loop is in this thread)."""
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; CI needs Debian's chromium package")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -48,7 +48,7 @@ def test_the_admin_logs_in_lists_events_and_saves_a_capacity(browser_page, djang
     page.fill("#id_username", "admin")
     page.fill("#id_password", ADMIN_PASSWORD)
     page.click("input[type=submit]")
-    page.get_by_text("Site administration").wait_for()
+    page.get_by_text("Catalogue, registrations and deliveries").wait_for()
     change_list = page.goto("/admin/events/event/")
     page.locator("#result_list").wait_for()
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from events_face.events.models import Event, Registration, Venue
 from events_face.events.services import registration_create
 from events_face.outbox.models import OutboxMessage
-from events_face.sync.models import SyncLease, SyncRun
+from events_face.sync.models import SkippedRecord, SyncLease, SyncRun
 
 # Numbers for default names, unique within a test run.
 _serial = itertools.count(1)
@@ -74,6 +74,17 @@ def make_sync_run(**fields) -> SyncRun:
     fields.setdefault("mode", SyncRun.Mode.ALL)
     fields.setdefault("started_at", timezone.now())
     return SyncRun.objects.create(**fields)
+
+
+def make_skipped_record(**fields) -> SkippedRecord:
+    now = timezone.now()
+    serial = next(_serial)
+    fields.setdefault("key", f"id:skipped-{serial}")
+    fields.setdefault("provider_id", f"skipped-{serial}")
+    fields.setdefault("reason", "event_time: not a date-time")
+    fields.setdefault("first_skipped_at", now)
+    fields.setdefault("last_skipped_at", now)
+    return SkippedRecord.objects.create(**fields)
 
 
 def make_sync_lease(**fields) -> SyncLease:
