@@ -39,6 +39,20 @@ class HealthApi(APIView):
         return Response({"status": "ok"})
 
 
+def bearer_token_matches(header: str, token: str) -> bool:
+    """Whether an Authorization header is exactly `Bearer <token>`, for any header.
+
+    WSGI hands a header over as latin-1 text (its raw bytes, one character
+    each), which `secrets.compare_digest` refuses to compare once a character
+    is not ASCII: compare the header's raw bytes with the token's UTF-8 bytes.
+    """
+    try:
+        sent = header.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire: no byte string it could be
+        return False
+    return secrets.compare_digest(sent, f"Bearer {token}".encode())
+
+
 def _gauge(name: str, help_text: str, value: float | None) -> str:
     if value is None:
         return ""
@@ -61,9 +75,7 @@ class MetricsApi(APIView):
         token = settings.METRICS_TOKEN
         if not token and not settings.DEBUG:
             raise NotFound("Metrics are off; set METRICS_TOKEN to turn them on.")
-        if token and not secrets.compare_digest(
-            request.headers.get("Authorization", ""), f"Bearer {token}"
-        ):
+        if token and not bearer_token_matches(request.headers.get("Authorization", ""), token):
             raise PermissionDenied("A valid metrics token is required.")
         metrics = service_metrics()
         body = "".join(
