@@ -162,6 +162,9 @@ API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=300)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=64 * 1024)
 
 # --- Production hardening (DEBUG=false) -------------------------------------------
+# Load balancers and Prometheus probe these over plain HTTP, and follow no redirect.
+# SecurityMiddleware matches the path without its leading slash.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/?$", r"^api/metrics/?$"]
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
