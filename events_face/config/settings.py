@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that it sees every response, redirects and errors included.
+    "events_face.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,6 +262,10 @@ SYNC_MAX_PAGE_BYTES = env.int("SYNC_MAX_PAGE_BYTES", default=32 * 1024 * 1024)
 # --- Monitoring ----------------------------------------------------------------------
 # Bearer token for /api/metrics/; unset: metrics are open with DEBUG on, off otherwise.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Where `worker` and `sync_events --watch` serve their own counters for Prometheus:
+# "PORT" (every interface) or "HOST:PORT"; empty: not served (core/metrics.py).
+WORKER_METRICS_PORT = env.str("WORKER_METRICS_PORT", default="")
+SYNC_METRICS_PORT = env.str("SYNC_METRICS_PORT", default="")
 
 LOGGING = {
     "version": 1,

@@ -35,6 +35,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events_face.integrations.http import RetryPolicy, SendResult, Verdict
+from events_face.outbox.metrics import ATTEMPTS
 from events_face.outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -99,11 +100,16 @@ def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datet
 def outcomes_record(
     *, lease_owner: str, deliveries: Sequence[tuple[OutboxMessage, SendResult | None]]
 ) -> BatchReport:
-    """Write what happened to each claimed message (rule 5). None = released unsent."""
+    """Write what happened to each claimed message (rule 5). None = released unsent.
+
+    Once written, each attempt is counted in `events_face_outbox_attempts_total`.
+    """
     now = timezone.now()
     report = BatchReport(claimed=len(deliveries))
     delivered = [message.pk for message, result in deliveries if result and result.delivered]
     released = [message.pk for message, result in deliveries if result is None]
+    # pk -> last_error of the messages given up on.
+    given_up: dict[Any, str] = {}
     leased_to_me = OutboxMessage.objects.filter(lease_owner=lease_owner, sent=False)
     with transaction.atomic():
         if delivered:
@@ -121,12 +127,22 @@ def outcomes_record(
             changes = _unsuccessful_changes(message, result, now)
             leased_to_me.filter(pk=message.pk).update(**changes)
             if "failed_at" in changes:
-                report.failed += 1
-                logger.error("outbox message %s failed: %s", message.pk, changes["last_error"])
-            else:
-                report.retried += 1
-    report.sent = len(delivered)
-    report.released = len(released)
+                given_up[message.pk] = changes["last_error"]
+
+    report.sent, report.released, report.failed = len(delivered), len(released), len(given_up)
+    report.retried = report.claimed - report.sent - report.released - report.failed
+    for message, result in deliveries:
+        if result is None:
+            outcome = "released"
+        elif result.delivered:
+            outcome = "delivered"
+        else:
+            outcome = "failed" if message.pk in given_up else "retried"
+        if outcome == "released":  # not attempted
+            continue
+        ATTEMPTS.labels(topic=message.topic, outcome=outcome).inc()
+        if outcome == "failed":
+            logger.error("outbox message %s failed: %s", message.pk, given_up[message.pk])
 
     # One line per kind of refusal, however many messages it hit; the sender's
     # description names the setting to fix.

@@ -4,7 +4,8 @@ A run fetches the provider's pages (`integrations/events_provider/client.py`)
 and applies each in its own transaction (`upsert.py`), under the single-run
 lock (`lock.py`). A run that fails keeps what its earlier pages applied and is
 recorded as failed, so it does not move the incremental starting point (see
-`selectors.sync_incremental_since`).
+`selectors.sync_incremental_since`). Each applied page is counted, and so is
+each finished run (`metrics.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from django.utils import timezone
 
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
+from events_face.sync import metrics
 from events_face.sync.lock import SyncLock, SyncLockLost
 from events_face.sync.models import SyncRun
 from events_face.sync.upsert import PageResult, sync_page_apply
@@ -40,7 +42,14 @@ def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
     run.error = error
     run.finished_at = timezone.now()
     run.save(update_fields=["status", "error", "finished_at"])
+    metrics.RUNS.labels(mode=run.mode, outcome=run.status).inc()
     return run
+
+
+def _page_count(run: SyncRun, result: PageResult) -> None:
+    metrics.PAGES.labels(mode=run.mode).inc()
+    for name in ("created", "updated", "unchanged", "skipped"):
+        metrics.RECORDS.labels(mode=run.mode, result=name).inc(getattr(result, name))
 
 
 def sync_run_execute(
@@ -59,6 +68,7 @@ def sync_run_execute(
     try:
         for page in client.pages(changed_since=run.since_date):
             result = sync_page_apply(run=run, records=page.records, page_url=page.url, lock=lock)
+            _page_count(run, result)
             if on_page is not None:
                 on_page(run, result)
             if page.next_url is not None and should_stop():
