@@ -59,7 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that it sees every response, redirects and errors included.
+    # First, so that they see every response, redirects and errors included.
+    "events_face.monitoring.middleware.RequestIdMiddleware",
     "events_face.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -267,17 +268,40 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 WORKER_METRICS_PORT = env.str("WORKER_METRICS_PORT", default="")
 SYNC_METRICS_PORT = env.str("SYNC_METRICS_PORT", default="")
 
+# --- Logging: one switch for web, worker and sync ----------------------------------------
+# json: one JSON object a line (python-json-logger), for log shipping; text: for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # On the handler, so records of every logger (Django's, libraries') get the request's id.
+        "request_id": {"()": "events_face.monitoring.request_id.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
+            "defaults": {"request_id": "-"},
+        },
+        # Fields: timestamp (UTC, ISO 8601), level, logger, message, request_id in a request,
+        # and whatever a call passes in `extra` (the worker's message_id, outcome, ...).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without its own handlers: Django's default one would print its records a second
+        # time, unformatted, with DEBUG on. They reach the root's handler.
+        "django": {"handlers": []},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

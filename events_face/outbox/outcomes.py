@@ -102,7 +102,8 @@ def outcomes_record(
 ) -> BatchReport:
     """Write what happened to each claimed message (rule 5). None = released unsent.
 
-    Once written, each attempt is counted in `events_face_outbox_attempts_total`.
+    Once written, each message gets one log line (`_outcome_log`) and each
+    attempt one count in `events_face_outbox_attempts_total`.
     """
     now = timezone.now()
     report = BatchReport(claimed=len(deliveries))
@@ -138,11 +139,9 @@ def outcomes_record(
             outcome = "delivered"
         else:
             outcome = "failed" if message.pk in given_up else "retried"
-        if outcome == "released":  # not attempted
-            continue
-        ATTEMPTS.labels(topic=message.topic, outcome=outcome).inc()
-        if outcome == "failed":
-            logger.error("outbox message %s failed: %s", message.pk, given_up[message.pk])
+        if outcome != "released":  # a released message was not attempted
+            ATTEMPTS.labels(topic=message.topic, outcome=outcome).inc()
+        _outcome_log(message, result, outcome, error=given_up.get(message.pk, ""))
 
     # One line per kind of refusal, however many messages it hit; the sender's
     # description names the setting to fix.
@@ -159,3 +158,39 @@ def outcomes_record(
             description,
         )
     return report
+
+
+# A retry is worth a warning (the service is struggling); a message given up on needs an operator.
+OUTCOME_LOG_LEVELS = {
+    "delivered": logging.INFO,
+    "released": logging.INFO,
+    "retried": logging.WARNING,
+    "failed": logging.ERROR,
+}
+
+
+def _outcome_log(message: OutboxMessage, result: SendResult | None, outcome: str, *, error: str) -> None:
+    """One line per message: its id, topic, outcome, attempt and HTTP status (also as JSON
+    fields); a failure adds the stored error, the answer's redacted excerpt."""
+    status = result.status if result is not None else None
+    if result is None:
+        answer = "not attempted, due again now"
+    else:
+        answer = f"HTTP {status}" if status is not None else "no answer"
+    logger.log(
+        OUTCOME_LOG_LEVELS[outcome],
+        "outbox message %s %s: topic %s, attempt %d, %s%s",
+        message.pk,
+        outcome,
+        message.topic,
+        message.attempts,
+        answer,
+        f"; {error}" if error else "",
+        extra={
+            "message_id": str(message.pk),
+            "topic": message.topic,
+            "outcome": outcome,
+            "attempt": message.attempts,
+            "status_code": status,
+        },
+    )

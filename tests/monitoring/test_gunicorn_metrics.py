@@ -1,15 +1,17 @@
 """The production web server as deployed: gunicorn with `gunicorn.conf.py`, two workers,
-DEBUG=false, on the test database.
+DEBUG=false, LOG_FORMAT=json, on the test database.
 
 - one scrape of /api/metrics/ adds up the counters of both workers (each
   worker's own samples are read from its files in the multiprocess folder);
 - throttled requests are counted, and the backlog follows a real `worker --once`;
 - health and metrics answer plain HTTP, everything else is redirected to HTTPS;
-- a non-ASCII Authorization header on /api/metrics/ is a 403.
+- a non-ASCII Authorization header on /api/metrics/ is a 403;
+- every log line of a request is JSON and carries the request's id.
 
 One server serves the module's tests; each compares scrapes taken before and after.
 """
 
+import json
 import re
 import secrets
 from pathlib import Path
@@ -21,6 +23,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from tests.support.gunicorn import GunicornServer, gunicorn_start
 from tests.support.metrics import Scrape
 from tests.support.outbox import make_messages, worker_env
+from tests.support.polling import wait_until
 from tests.support.processes import manage
 
 METRICS_TOKEN = "gunicorn-test-metrics-token"
@@ -72,6 +75,7 @@ def server(django_db_setup, tmp_path_factory):
         ALLOWED_HOSTS="127.0.0.1",
         USE_X_FORWARDED_PROTO="true",
         METRICS_TOKEN=METRICS_TOKEN,
+        LOG_FORMAT="json",
         AUTH_THROTTLE_RATE="2/min",
     )
     running = Server(gunicorn, metrics_dir)
@@ -153,3 +157,27 @@ def test_a_non_ascii_authorization_header_on_metrics_is_403(server):
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "permission_denied"
 
+
+def test_every_log_line_of_a_request_is_json_with_its_request_id(server):
+    given = server.https.get("/api/no-such-path/", headers={"X-Request-ID": "probe-4f2a.1"})
+    malformed = server.https.get("/api/no-such-path/", headers={"X-Request-ID": "not well formed!"})
+    generated = server.https.get("/api/no-such-path/")
+
+    ids = [response.headers["X-Request-ID"] for response in (given, malformed, generated)]
+    assert ids[0] == "probe-4f2a.1"
+    assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids[1:])
+    error_log = server.gunicorn.error_log.read_text()
+    assert "not well formed" not in error_log
+    for request_id in ids:
+        lines = [line for line in error_log.splitlines() if request_id in line]
+        assert lines, f"no log line for {request_id}"
+        for line in lines:
+            record = json.loads(line)
+            assert record["request_id"] == request_id
+            assert record["logger"] == "django.request" and record["message"] == "Not Found: /api/no-such-path/"
+        # gunicorn's access log line names it too (written once the response is sent).
+        wait_until(
+            lambda request_id=request_id: f"request_id={request_id}" in server.gunicorn.access_log.read_text(),
+            timeout=10,
+            message="the access log line",
+        )

@@ -1,6 +1,7 @@
 """What a running `manage.py worker` tells an operator: its attempt counters on its own
-metrics port (WORKER_METRICS_PORT)."""
+metrics port (WORKER_METRICS_PORT), and one log line per message with its outcome."""
 
+import json
 import signal
 
 import httpx
@@ -50,3 +51,21 @@ def test_a_bad_metrics_port_stops_the_worker_naming_the_variable(workers, notifi
     assert code != 0
     assert "WORKER_METRICS_PORT must be a port" in output
 
+
+def test_the_worker_logs_one_json_line_per_message_with_its_outcome(workers, notifications_service):
+    messages = make_messages(3)
+    notifications_service.script({"status": 503})  # one message is retried later
+
+    code, output = workers.run(worker_env(notifications_service, LOG_FORMAT="json"), "--once")
+
+    assert code == 0, output
+    records = [json.loads(line) for line in output.splitlines()]  # every line is JSON
+    outcomes = {record["message_id"]: record for record in records if "message_id" in record}
+    assert set(outcomes) == {str(message.id) for message in messages}
+    assert sorted(record["outcome"] for record in outcomes.values()) == ["delivered", "delivered", "retried"]
+    for record in outcomes.values():
+        assert record["topic"] == TOPIC and record["attempt"] == 1
+        assert record["status_code"] == (201 if record["outcome"] == "delivered" else 503)
+        assert record["level"] == ("INFO" if record["outcome"] == "delivered" else "WARNING")
+        assert record["message"].startswith(f"outbox message {record['message_id']} {record['outcome']}")
+    assert any(record["message"].startswith("outbox batch: claimed=3 sent=2 retried=1") for record in records)

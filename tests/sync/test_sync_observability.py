@@ -1,6 +1,7 @@
 """What `sync_events` tells an operator: `--watch` serves its run, page and record counters
-on its own metrics port (SYNC_METRICS_PORT)."""
+on its own metrics port (SYNC_METRICS_PORT), and every run logs each page it applies."""
 
+import json
 import signal
 
 import httpx
@@ -54,3 +55,21 @@ def test_a_bad_metrics_port_stops_the_watch_naming_the_variable(provider):
     assert watcher.returncode != 0
     assert "SYNC_METRICS_PORT must be a port" in err
 
+
+def test_each_page_is_logged_as_json_with_its_counts(start_provider):
+    provider = start_provider(events=45, page_size=10)
+
+    process = sync_process(provider, "--all", LOG_FORMAT="json", LOG_LEVEL="INFO")
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 0, err
+    records = [json.loads(line) for line in err.splitlines()]  # every log line is JSON
+    pages = [record for record in records if "page" in record]
+    run = SyncRun.objects.get()
+    assert [page["page"] for page in pages] == [1, 2, 3, 4, 5]
+    assert [page["records"] for page in pages] == [10, 10, 10, 10, 5]
+    assert all(page["sync_run"] == run.pk and page["level"] == "INFO" for page in pages)
+    assert sum(page["events_created"] for page in pages) == 45 == run.created
+    assert all(page["events_updated"] == page["records_skipped"] == 0 for page in pages)
+    assert pages[0]["message"] == f"sync run {run.pk} page 1: 10 records, 10 created, 0 updated, 0 unchanged, 0 skipped"
+    assert "45 created" in out
