@@ -33,12 +33,10 @@ class RequestIdMiddleware:
 
 
 def route_name(request) -> str:
-    """The URL pattern a request matched, by name (or its route when unnamed); "unmatched"
-    when none did. A bounded set, whatever paths clients ask for."""
+    """The URL pattern a request matched, by its name (an unnamed one by its view's dotted
+    path); "unmatched" when none did. A bounded set, whatever paths clients ask for."""
     match = getattr(request, "resolver_match", None)
-    if match is None:
-        return "unmatched"
-    return match.view_name or match.route
+    return match.view_name if match is not None else "unmatched"
 
 
 class RequestMetricsMiddleware:
