@@ -48,16 +48,23 @@ def on_starting(server):
     prometheus-client's multiprocess mode has each worker write its samples to
     files in PROMETHEUS_MULTIPROC_DIR, and /api/metrics/ adds them up. The folder
     must be empty when the server starts, or the dead workers of an earlier run
-    would still count; without the variable, each server gets a private one.
+    would still count; without GUNICORN_METRICS_DIR, each server gets a private one.
+
+    The folder is named by GUNICORN_METRICS_DIR, not by PROMETHEUS_MULTIPROC_DIR
+    itself: prometheus-client turns multiprocess mode on in any process whose
+    environment holds that name, even empty, and every manage.py process copies
+    `.env` into its environment. Set there, it would make `worker` and
+    `sync_events` write their samples into the web's folder (or, empty, into the
+    working directory). Only gunicorn's workers get it, from here.
     """
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    folder = os.environ.get("GUNICORN_METRICS_DIR")
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder, exist_ok=True)
     else:
         folder = tempfile.mkdtemp(prefix="events-face-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
         server._private_metrics_dir = folder
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     server.log.info("Prometheus multiprocess metrics in %s", folder)
 
 

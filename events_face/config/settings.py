@@ -64,6 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that they see every response, redirects and errors included.
+    "events_face.monitoring.middleware.RequestIdMiddleware",
+    "events_face.monitoring.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -231,6 +234,9 @@ SECURE_CSP = {
 }
 
 # --- Production hardening (DEBUG=false) -------------------------------------------
+# Load balancers and Prometheus probe these over plain HTTP, and follow no redirect.
+# SecurityMiddleware matches the path without its leading slash.
+SECURE_REDIRECT_EXEMPT = [r"^api/health/?$", r"^api/metrics/?$"]
 if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -346,18 +352,45 @@ SYNC_MAX_PAGE_BYTES = env.int("SYNC_MAX_PAGE_BYTES", default=32 * 1024 * 1024)
 # --- Monitoring ----------------------------------------------------------------------
 # Bearer token for /api/metrics/; unset: metrics are open with DEBUG on, off otherwise.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Where `worker` and `sync_events --watch` serve their own counters for Prometheus:
+# "PORT" (every interface) or "HOST:PORT"; empty: not served (core/metrics.py).
+WORKER_METRICS_PORT = env.str("WORKER_METRICS_PORT", default="")
+SYNC_METRICS_PORT = env.str("SYNC_METRICS_PORT", default="")
 
+# --- Logging: one switch for web, worker and sync ----------------------------------------
+# json: one JSON object a line (python-json-logger), for log shipping; text: for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        # On the handler, so records of every logger (Django's, libraries') get the request's id.
+        "request_id": {"()": "events_face.monitoring.request_id.RequestIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s",
+            "defaults": {"request_id": "-"},
+        },
+        # Fields: timestamp (UTC, ISO 8601), level, logger, message, request_id in a request,
+        # and whatever a call passes in `extra` (the worker's message_id, outcome, ...).
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": True,
+        },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Without its own handlers: Django's default one would print its records a second
+        # time, unformatted, with DEBUG on. They reach the root's handler.
+        "django": {"handlers": []},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },

@@ -22,6 +22,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from events_face.core.metrics import THROTTLED_REQUESTS
+
 
 class ServiceError(Exception):
     """A business rule refused the operation; subclasses set status and code.
@@ -116,6 +118,10 @@ def api_exception_handler(exc, context):
         )
     if not isinstance(exc, exceptions.APIException):
         return None
+    if isinstance(exc, exceptions.Throttled):
+        # Every throttle refusal passes here: the one place it is counted.
+        scope = getattr(context.get("view"), "throttle_scope", None) or "unscoped"
+        THROTTLED_REQUESTS.labels(scope=scope).inc()
 
     headers = {}
     if getattr(exc, "auth_header", None):

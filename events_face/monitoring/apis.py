@@ -1,9 +1,11 @@
 """Health check and Prometheus metrics.
 
 `/api/health/` is public and cheap: 200 when the database answers, else 503.
-`/api/metrics/` is Prometheus text. It needs `Authorization: Bearer
-$METRICS_TOKEN`; without METRICS_TOKEN configured it is open only when DEBUG is
-on, and 404 otherwise, so a production deployment never leaks it by accident.
+`/api/metrics/` is Prometheus text (`metrics.py` says what is in it). It needs
+`Authorization: Bearer $METRICS_TOKEN`; without METRICS_TOKEN configured it is
+open only when DEBUG is on, and 404 otherwise, so a production deployment never
+leaks it by accident. Both answer over plain HTTP in production too
+(SECURE_REDIRECT_EXEMPT): load balancers and Prometheus probe them that way.
 """
 
 import secrets
@@ -20,7 +22,8 @@ from rest_framework.views import APIView
 
 from events_face.core import schema
 from events_face.core.errors import error_body
-from events_face.monitoring.selectors import database_is_reachable, service_metrics
+from events_face.monitoring.metrics import metrics_exposition
+from events_face.monitoring.selectors import database_is_reachable
 
 
 class HealthApi(APIView):
@@ -41,10 +44,18 @@ class HealthApi(APIView):
         return Response({"status": "ok"})
 
 
-def _gauge(name: str, help_text: str, value: float | None) -> str:
-    if value is None:
-        return ""
-    return f"# HELP {name} {help_text}\n# TYPE {name} gauge\n{name} {value:g}\n"
+def bearer_token_matches(header: str, token: str) -> bool:
+    """Whether an Authorization header is exactly `Bearer <token>`, for any header.
+
+    WSGI hands a header over as latin-1 text (its raw bytes, one character
+    each), which `secrets.compare_digest` refuses to compare once a character
+    is not ASCII: compare the header's raw bytes with the token's UTF-8 bytes.
+    """
+    try:
+        sent = header.encode("latin-1")
+    except UnicodeEncodeError:  # not from the wire: no byte string it could be
+        return False
+    return secrets.compare_digest(sent, f"Bearer {token}".encode())
 
 
 class MetricsApi(APIView):
@@ -64,35 +75,7 @@ class MetricsApi(APIView):
         token = settings.METRICS_TOKEN
         if not token and not settings.DEBUG:
             raise NotFound(_("Metrics are off; set METRICS_TOKEN to turn them on."))
-        if token and not secrets.compare_digest(
-            request.headers.get("Authorization", ""), f"Bearer {token}"
-        ):
+        if token and not bearer_token_matches(request.headers.get("Authorization", ""), token):
             raise PermissionDenied(_("A valid metrics token is required."))
-        metrics = service_metrics()
-        body = "".join(
-            [
-                _gauge("events_face_outbox_pending", "Messages not yet sent nor failed.", metrics.outbox.pending),
-                _gauge("events_face_outbox_failed", "Messages that stopped retrying.", metrics.outbox.failed),
-                _gauge(
-                    "events_face_outbox_oldest_pending_age_seconds",
-                    "Age of the oldest pending message.",
-                    metrics.outbox.oldest_pending_age_seconds,
-                ),
-                _gauge(
-                    "events_face_sync_last_success_age_seconds",
-                    "Seconds since the last successful sync finished.",
-                    metrics.sync.last_success_age_seconds,
-                ),
-                _gauge(
-                    "events_face_sync_last_run_failed",
-                    "1 when the most recent finished sync run failed.",
-                    int(metrics.sync.last_run_failed),
-                ),
-                _gauge(
-                    "events_face_sync_skipped_records",
-                    "Provider records skipped as invalid and not imported since (sync_events --all fetches them).",
-                    metrics.sync.skipped_records,
-                ),
-            ]
-        )
-        return HttpResponse(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+        body, content_type = metrics_exposition()
+        return HttpResponse(body, content_type=content_type)

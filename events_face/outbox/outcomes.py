@@ -45,6 +45,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from events_face.integrations.http import RetryPolicy, SendResult, Verdict
+from events_face.outbox.metrics import ATTEMPTS
 from events_face.outbox.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -115,11 +116,17 @@ def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datet
 def outcomes_record(
     *, lease_owner: str, deliveries: Sequence[tuple[OutboxMessage, SendResult | None]]
 ) -> BatchReport:
-    """Write what happened to each claimed message (rule 5). None = released unsent."""
+    """Write what happened to each claimed message (rule 5). None = released unsent.
+
+    Once written, each message gets one log line (`_outcome_log`) and each
+    attempt one count in `events_face_outbox_attempts_total`.
+    """
     now = timezone.now()
     report = BatchReport(claimed=len(deliveries))
     delivered = [message.pk for message, result in deliveries if result and result.delivered]
     released = [message.pk for message, result in deliveries if result is None]
+    # pk -> last_error of the messages given up on.
+    given_up: dict[Any, str] = {}
     leased_to_me = OutboxMessage.objects.filter(lease_owner=lease_owner, sent=False)
     with transaction.atomic():
         if delivered:
@@ -137,12 +144,20 @@ def outcomes_record(
             changes = _unsuccessful_changes(message, result, now)
             leased_to_me.filter(pk=message.pk).update(**changes)
             if "failed_at" in changes:
-                report.failed += 1
-                logger.error("outbox message %s failed: %s", message.pk, changes["last_error"])
-            else:
-                report.retried += 1
-    report.sent = len(delivered)
-    report.released = len(released)
+                given_up[message.pk] = changes["last_error"]
+
+    report.sent, report.released, report.failed = len(delivered), len(released), len(given_up)
+    report.retried = report.claimed - report.sent - report.released - report.failed
+    for message, result in deliveries:
+        if result is None:
+            outcome = "released"
+        elif result.delivered:
+            outcome = "delivered"
+        else:
+            outcome = "failed" if message.pk in given_up else "retried"
+        if outcome != "released":  # a released message was not attempted
+            ATTEMPTS.labels(topic=message.topic, outcome=outcome).inc()
+        _outcome_log(message, result, outcome, error=given_up.get(message.pk, ""))
 
     # One line per topic and status that blames our settings, however many messages
     # it hit; the sender's description names the setting to fix.
@@ -160,3 +175,39 @@ def outcomes_record(
             description,
         )
     return report
+
+
+# A retry is worth a warning (the service is struggling); a message given up on needs an operator.
+OUTCOME_LOG_LEVELS = {
+    "delivered": logging.INFO,
+    "released": logging.INFO,
+    "retried": logging.WARNING,
+    "failed": logging.ERROR,
+}
+
+
+def _outcome_log(message: OutboxMessage, result: SendResult | None, outcome: str, *, error: str) -> None:
+    """One line per message: its id, topic, outcome, attempt and HTTP status (also as JSON
+    fields); a failure adds the stored error, the answer's redacted excerpt."""
+    status = result.status if result is not None else None
+    if result is None:
+        answer = "not attempted, due again now"
+    else:
+        answer = f"HTTP {status}" if status is not None else "no answer"
+    logger.log(
+        OUTCOME_LOG_LEVELS[outcome],
+        "outbox message %s %s: topic %s, attempt %d, %s%s",
+        message.pk,
+        outcome,
+        message.topic,
+        message.attempts,
+        answer,
+        f"; {error}" if error else "",
+        extra={
+            "message_id": str(message.pk),
+            "topic": message.topic,
+            "outcome": outcome,
+            "attempt": message.attempts,
+            "status_code": status,
+        },
+    )

@@ -5,11 +5,13 @@ and applies each in its own transaction (`upsert.py`), under the single-run
 lock (`lock.py`). A run that fails keeps what its earlier pages applied and is
 recorded as failed, so it does not move the incremental starting point (see
 `selectors.sync_incremental_since`). Records a run skips are remembered until
-one imports them (`SkippedRecord`, written by `upsert.py`).
+one imports them (`SkippedRecord`, written by `upsert.py`). Each applied page is
+logged and counted, and so is each finished run (`metrics.py`).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date
 
@@ -17,9 +19,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
+from events_face.sync import metrics
 from events_face.sync.lock import SyncLock, SyncLockLost
 from events_face.sync.models import SkippedRecord, SyncRun
 from events_face.sync.upsert import PageResult, sync_page_apply
+
+logger = logging.getLogger(__name__)
 
 
 class SyncStopped(Exception):
@@ -48,7 +53,28 @@ def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
         run.save(update_fields=["status", "error", "finished_at"])
         if run.status == SyncRun.Status.SUCCEEDED and run.mode == SyncRun.Mode.ALL:
             SkippedRecord.objects.exclude(last_run=run).delete()
+    metrics.RUNS.labels(mode=run.mode, outcome=run.status).inc()
     return run
+
+
+def _page_report(run: SyncRun, result: PageResult) -> None:
+    """One log line (with JSON fields) and the counters, for a page just committed."""
+    logger.info(
+        "sync run %s page %d: %d records, %d created, %d updated, %d unchanged, %d skipped",
+        run.pk, run.pages, result.records, result.created, result.updated, result.unchanged, result.skipped,
+        extra={  # not `created`: a LogRecord's own attribute
+            "sync_run": run.pk,
+            "page": run.pages,
+            "records": result.records,
+            "events_created": result.created,
+            "events_updated": result.updated,
+            "events_unchanged": result.unchanged,
+            "records_skipped": result.skipped,
+        },
+    )  # fmt: skip
+    metrics.PAGES.labels(mode=run.mode).inc()
+    for name in ("created", "updated", "unchanged", "skipped"):
+        metrics.RECORDS.labels(mode=run.mode, result=name).inc(getattr(result, name))
 
 
 def sync_run_execute(
@@ -67,6 +93,7 @@ def sync_run_execute(
     try:
         for page in client.pages(changed_since=run.since_date):
             result = sync_page_apply(run=run, records=page.records, page_url=page.url, lock=lock)
+            _page_report(run, result)
             if on_page is not None:
                 on_page(run, result)
             if page.next_url is not None and should_stop():

@@ -61,3 +61,47 @@ def test_metrics_are_off_in_production_without_a_token(api_client, settings):
 
     assert response.status_code == 404
     assert "METRICS_TOKEN" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("authorization", ["Bearer \xe9", "Bearer metrics-secr\xe9t", "\xff\xfe"])
+def test_a_non_ascii_authorization_header_on_metrics_is_403_not_500(api_client, settings, authorization):
+    # WSGI gives every header as latin-1 text: a byte >= 0x80 becomes a non-ASCII character.
+    settings.METRICS_TOKEN = "metrics-secret"
+
+    response = api_client.get("/api/metrics/", HTTP_AUTHORIZATION=authorization)
+
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "permission_denied"
+
+
+def test_a_non_ascii_metrics_token_is_matched_by_its_utf8_bytes(api_client, settings):
+    settings.METRICS_TOKEN = "jeton-s\xe9cret"
+    # What arrives when a client sends the token's UTF-8 bytes: each byte as one latin-1 character.
+    on_the_wire = "Bearer jeton-s\xe9cret".encode().decode("latin-1")
+
+    assert api_client.get("/api/metrics/", HTTP_AUTHORIZATION=on_the_wire).status_code == 200
+    assert api_client.get("/api/metrics/", HTTP_AUTHORIZATION="Bearer jeton-s\xe9cret").status_code == 403
+
+
+# --- production's HTTPS redirect spares the probes -----------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/health", "/api/health/", "/api/metrics", "/api/metrics/"])
+def test_health_and_metrics_answer_plain_http_when_production_redirects_to_https(api_client, settings, path):
+    # What DEBUG=false turns on; the exemptions are the settings' own.
+    settings.SECURE_SSL_REDIRECT = True
+    settings.METRICS_TOKEN = "metrics-secret"
+
+    response = api_client.get(path, HTTP_AUTHORIZATION="Bearer metrics-secret")
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/events/", "/api/health/extra", "/api/healthz", "/admin/", "/x/api/health/"])
+def test_every_other_path_is_still_redirected_to_https(api_client, settings, path):
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = api_client.get(path)
+
+    assert response.status_code == 301
+    assert response["Location"].startswith("https://")

@@ -91,11 +91,12 @@ def sync(*args: str) -> SyncResult:
 
 
 def sync_process(provider: Provider, *args: str, **env: str) -> subprocess.Popen:
-    """`manage.py sync_events ARGS` as a real process on the test database, output captured."""
+    """`manage.py sync_events ARGS` as a real process on the test database, output captured
+    (log lines from WARNING up, unless `env` sets LOG_LEVEL)."""
     return manage(
         "sync_events", *args,
         env=command_env(
-            EVENTS_PROVIDER_URL=provider.url, EVENTS_PROVIDER_TOKEN=TOKEN, LOG_LEVEL="WARNING", **env
+            EVENTS_PROVIDER_URL=provider.url, EVENTS_PROVIDER_TOKEN=TOKEN, **{"LOG_LEVEL": "WARNING", **env}
         ),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip

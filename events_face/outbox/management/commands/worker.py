@@ -11,6 +11,9 @@ SIGTERM or SIGINT: no new request starts, the requests in flight finish (each
 by its deadline, OUTBOX_HTTP_TIMEOUT), messages not yet sent are released for
 the next worker, and the process exits 0. A second signal kills it at once, which is
 also safe: its leases expire and the messages are sent again.
+
+With WORKER_METRICS_PORT set, a running worker (not `--once`) serves its
+counters there for Prometheus (`outbox/metrics.py`).
 """
 
 import logging
@@ -26,6 +29,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.utils import timezone
 
+from events_face.core.metrics import metrics_server_start
 from events_face.outbox.delivery import batch_start, request_budget_seconds
 from events_face.outbox.senders import Senders, registered_senders
 from events_face.outbox.services import outbox_requeue_failed
@@ -53,6 +57,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{count} failed message(s) put back in the queue.")
             return
         self.check_configuration()
+        if settings.WORKER_METRICS_PORT and not once:
+            host, port = metrics_server_start(address=settings.WORKER_METRICS_PORT, setting="WORKER_METRICS_PORT")
+            logger.info("outbox worker metrics on http://%s:%d/metrics", host, port)
 
         stopping = threading.Event()
         self.install_signal_handlers(stopping)

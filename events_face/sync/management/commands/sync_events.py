@@ -6,7 +6,8 @@ failed or could not start (configuration, another sync running). With
 `--watch`, runs incremental syncs until SIGTERM/SIGINT. A stop is honoured between
 pages and also ends a provider request in flight (or a wait before a retry) at
 once, failing the run; a failed run there is reported and the next one tried after the pause,
-even when it failed on an unexpected error (logged with its traceback).
+even when it failed on an unexpected error (logged with its traceback). With SYNC_METRICS_PORT
+set, `--watch` serves its counters there for Prometheus (`sync/metrics.py`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
+from events_face.core.metrics import metrics_server_start
 from events_face.events.services import catalogue_statistics_refresh
 from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
 from events_face.sync.lock import SyncAlreadyRunning, sync_lock
@@ -69,6 +71,10 @@ class Command(BaseCommand):
         if watch is not None and watch < 0:
             raise CommandError("--watch SECONDS must not be negative.")
         self._check_configuration()
+
+        if watch is not None and settings.SYNC_METRICS_PORT:
+            host, port = metrics_server_start(address=settings.SYNC_METRICS_PORT, setting="SYNC_METRICS_PORT")
+            logger.info("sync metrics on http://%s:%d/metrics", host, port)
 
         self.stop = threading.Event()
         self.live = self.stdout.isatty()
