@@ -171,6 +171,8 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
     windows: list[RestartWindow] = []
     load: LoadGenerator | None = None
     changes: ProviderChanges | None = None
+    faults: ThreadPoolExecutor | None = None
+    faults_cancelled = threading.Event()
     try:
         say(f"starting the deployment (logs in {log_dir})")
         deployment.emulators_start()
@@ -235,7 +237,8 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
 
         def at(share: float, fault: Callable[[], None]) -> Callable[[], None]:
             def scheduled() -> None:
-                time.sleep(max(0.0, share * plan.duration - load.elapsed()))
+                if faults_cancelled.wait(max(0.0, share * plan.duration - load.elapsed())):
+                    return
                 try:
                     fault()
                 finally:
@@ -245,12 +248,12 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
 
         # Each fault on its own thread, at its own time: a slow one (a server booting on
         # a busy machine) does not push the others past the end of the load.
-        with ThreadPoolExecutor(3, thread_name_prefix="soak-fault") as faults:
-            scheduled = [faults.submit(at(plan.worker_kill_at, worker_kill)),
-                         faults.submit(at(plan.web_restart_at, web_restart)),
-                         faults.submit(at(plan.sync_restart_at, sync_restart))]  # fmt: skip
-            for future in scheduled:
-                future.result()  # a fault that could not be done ends the run, with its error
+        faults = ThreadPoolExecutor(3, thread_name_prefix="soak-fault")
+        scheduled = [faults.submit(at(plan.worker_kill_at, worker_kill)),
+                     faults.submit(at(plan.web_restart_at, web_restart)),
+                     faults.submit(at(plan.sync_restart_at, sync_restart))]  # fmt: skip
+        for future in scheduled:
+            future.result()  # a fault that could not be done ends the run, with its error
         load.join()
         load_seconds = load.seconds
         changes.stop()
@@ -274,6 +277,9 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
         accepted = httpx.get(notifications_url, timeout=30).raise_for_status().json()
         answers = httpx.get(f"{deployment.notifications_url}/_control", timeout=30).json()["answers"]
     finally:
+        if faults is not None:  # the faults not yet begun never begin
+            faults_cancelled.set()
+            faults.shutdown(cancel_futures=True)
         if load is not None:
             load.stop()
             load.join()
