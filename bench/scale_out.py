@@ -88,6 +88,8 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, help="seconds each user pauses after an action")
     parser.add_argument("--capacity", type=int, default=25, help="places of the capacity-limited event")
     parser.add_argument("--events", type=int, default=300, help="events the provider emulator starts with")
+    parser.add_argument("--web-reload", action="store_true",
+                        help="restart the web server with SIGHUP (a gunicorn reload) instead of SIGTERM and a new start")
     parser.add_argument("--server-url", default=POSTGRES_SERVER_URL, help="PostgreSQL server (no database)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (dropped afterwards)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="cache; FLUSHED at the start")
@@ -130,6 +132,7 @@ def run(args: argparse.Namespace) -> dict:
         plan = SoakPlan(
             duration=args.duration, clients=args.clients, think_seconds=args.think, capacity=args.capacity,
             provider_events=args.events, cache_url=args.redis_url, flush_cache=True,
+            web_restart_by_reload=args.web_reload,
         )  # fmt: skip
         log_dir = PROJECT_DIR / "var" / "scale_out" / time.strftime("%Y%m%d-%H%M%S")
         return soak_run(plan, log_dir=log_dir)

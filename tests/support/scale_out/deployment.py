@@ -231,10 +231,27 @@ class Deployment:
         server.service.start()
         server.wait_ready()
 
+    def web_reload(self, index: int) -> None:
+        """A deploy of one server without stopping it: SIGHUP makes the gunicorn master start
+        new workers (importing the code anew) and stop the old ones gracefully, while it
+        keeps the listening socket. Waits until no old worker is left and it answers."""
+        server = self.web[index]
+        old_workers = children_of(server.service.pid)
+        server.service.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: not old_workers & children_of(server.service.pid),
+                 what=f"{server.service.name}'s old workers to exit", service=server.service)  # fmt: skip
+        server.wait_ready()
+
     def sync_restart(self) -> None:
         assert self.sync is not None
         self.sync.terminate()
         self.sync.start()
+
+    def process_groups(self) -> dict[int, str]:
+        """Process group id -> the part of the deployment it belongs to, for the running processes."""
+        parts = {"web": "web servers (gunicorn)", "worker": "outbox workers", "sync": "sync_events",
+                 "provider": "emulators", "notifications": "emulators"}  # fmt: skip
+        return {service.pid: parts[service.name.split("-")[0]] for service in self.services if service.running()}
 
     def stop_all(self) -> None:
         """SIGTERM everything still running, then SIGKILL every process group, whatever happened."""
@@ -249,6 +266,20 @@ class Deployment:
                     service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     service.kill()
+
+
+def children_of(pid: int) -> set[int]:
+    """The live child processes of `pid` (Linux: read from /proc)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                text = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
+                children.add(int(entry.name))
+    return children
 
 
 def wait_for(condition: Callable[[], object], *, what: str, service: Service | None = None,

@@ -1,17 +1,18 @@
 """The load of a soak run: virtual users on threads, each a closed loop of sessions over HTTP.
 
-A session is what a person does: sign up, log in, try the capacity-limited
-event, register for an event from the list and then once more with the same
-e-mail, then a mix of actions (browse the list with filters and follow `next`,
-open events, register with a fresh e-mail or the same one again, try the
-capacity-limited event, look at their registrations). So every situation the
-proofs speak of comes up in every session, however few there are. Every
-request is recorded as a `Sample`; nothing is retried, so every failure is
-counted.
+A session is what a person does: sign up and log in (a new user) or just log
+in (a returning one), try the capacity-limited event, register for an event
+from the list and then once more with the same e-mail, then a mix of actions
+(browse the list with filters and follow `next`, open events, register with a
+fresh e-mail or the same one again, try the capacity-limited event, look at
+their registrations). So every situation the proofs speak of comes up in every
+session, however few there are. Every request is recorded as a `Sample`;
+nothing is retried, so every failure is counted.
 
-The users spread their requests over the web servers as a load balancer with
-passive health checks would: round robin, and a server that refused a
-connection, dropped one or answered 502/503 is left alone for a second.
+The users reach the web servers through a `Balancer`, as they would through a
+load balancer: round robin over the servers that are up; a server that fails
+a request (no answer, 502, 503) is taken out at once, for every user, and put
+back when its health check (`/api/health/`) answers 200 again.
 """
 
 from __future__ import annotations
@@ -60,7 +61,8 @@ ACTION_WEIGHTS = {
 }
 SEARCH_WORDS = ("work", "django", "data", "design", "conf", "talk", "security", "meetup")
 PASSWORD = "soak-test-password-2718"
-SERVER_PAUSE = 1.0  # seconds a server that failed is left alone by the user who saw it fail
+RETURNING_SHARE = 0.7  # of sessions after the first: log in to an account made earlier
+HEALTH_CHECK_INTERVAL = 0.25  # seconds between two health checks of a server that is out
 
 
 @dataclass(slots=True)
@@ -83,6 +85,47 @@ class Sample:
         if self.status not in allowed:
             return False
         return not allowed[self.status] or self.code in allowed[self.status]
+
+
+class Balancer:
+    """Round robin over the servers that are up; a failed server is out until its health check passes."""
+
+    def __init__(self, servers: list[str]) -> None:
+        self.servers = servers
+        self.up = [True] * len(servers)
+        self._lock = threading.Lock()
+        self._turn = 0
+        self._stop = threading.Event()
+        self._checker = threading.Thread(target=self._check, name="soak-balancer-health", daemon=True)
+        self._checker.start()
+
+    def pick(self) -> int:
+        with self._lock:
+            candidates = [index for index, up in enumerate(self.up) if up] or list(range(len(self.servers)))
+            self._turn += 1
+            return candidates[self._turn % len(candidates)]
+
+    def failed(self, index: int) -> None:
+        with self._lock:
+            self.up[index] = False
+
+    def _check(self) -> None:
+        with httpx.Client(timeout=1) as http:
+            while not self._stop.wait(HEALTH_CHECK_INTERVAL):
+                for index, server in enumerate(self.servers):
+                    if self.up[index]:
+                        continue
+                    try:
+                        healthy = http.get(f"{server}/api/health/").status_code == 200
+                    except httpx.TransportError:
+                        healthy = False
+                    if healthy:
+                        with self._lock:
+                            self.up[index] = True
+
+    def close(self) -> None:
+        self._stop.set()
+        self._checker.join()
 
 
 @dataclass
@@ -113,9 +156,11 @@ class LoadGenerator:
         self._users: list[VirtualUser] = []
         self._stop = threading.Event()
         self.errors: list[str] = []  # exceptions that ended a user's thread (a bug of the generator)
+        self.balancer: Balancer | None = None
         self.seconds = 0.0
 
     def start(self) -> None:
+        self.balancer = Balancer(self.servers)
         self.started_monotonic = time.monotonic()
         self.started_wall = datetime.now(UTC)
         for number in range(self.plan.clients):
@@ -138,6 +183,8 @@ class LoadGenerator:
         """Wait for every user to finish its request in hand; then gather what they recorded (once)."""
         for thread in self._threads:
             thread.join()
+        if self._users:
+            self.balancer.close()
         users, self._users = self._users, []
         for user in users:
             self.samples.extend(user.samples)
@@ -155,14 +202,13 @@ class VirtualUser:
         self.samples: list[Sample] = []
         self.registered_ids: list[str] = []
         self.http = httpx.Client(timeout=30)
-        self.next_server = number % len(load.servers)
-        self.server_down_until = [0.0] * len(load.servers)
         self.serial = 0
         self.access = ""
         self.open_events: list[str] = []
         self.seen_events: list[str] = []
         self.venues: list[str] = []
-        self.registered: list[tuple[str, str]] = []  # (event id, e-mail) answered 201
+        self.registered: list[tuple[str, str]] = []  # (event id, e-mail) answered 201 in this session
+        self.accounts: list[str] = []  # usernames this user signed up
 
     def run_guarded(self) -> None:
         try:
@@ -176,18 +222,8 @@ class VirtualUser:
             self.http.close()
 
     # --- one request ---------------------------------------------------------------------------
-    def _server(self) -> int:
-        now = time.monotonic()
-        count = len(self.load.servers)
-        for _ in range(count):
-            index = self.next_server
-            self.next_server = (self.next_server + 1) % count
-            if self.server_down_until[index] <= now:
-                return index
-        return min(range(count), key=lambda index: self.server_down_until[index])
-
     def request(self, endpoint: str, method: str, path: str, email: str = "", **kwargs) -> httpx.Response | None:
-        server = self._server()
+        server = self.load.balancer.pick()
         if self.access:
             kwargs.setdefault("headers", {})["Authorization"] = f"Bearer {self.access}"
         started = time.monotonic()
@@ -197,7 +233,7 @@ class VirtualUser:
             sample = Sample(endpoint, server, started - self.load.started_monotonic,
                             time.monotonic() - started, None, type(exc).__name__, email)  # fmt: skip
             self.samples.append(sample)
-            self.server_down_until[server] = time.monotonic() + SERVER_PAUSE
+            self.load.balancer.failed(server)
             return None
         code = ""
         if response.status_code >= 400:
@@ -208,19 +244,24 @@ class VirtualUser:
         self.samples.append(Sample(endpoint, server, started - self.load.started_monotonic,
                                    time.monotonic() - started, response.status_code, code, email))  # fmt: skip
         if response.status_code in (502, 503):
-            self.server_down_until[server] = time.monotonic() + SERVER_PAUSE
+            self.load.balancer.failed(server)
         return response
 
     # --- a session -------------------------------------------------------------------------------
     def session(self) -> None:
-        self.serial += 1
+        """A returning user logs in; a new one (the first time, then 30% of sessions) signs up first."""
         self.access = ""
-        username = f"{self.load.run_tag}-u{self.number}-s{self.serial}"
-        signed_up = self.request(SIGN_UP, "POST", "/api/auth/register", json={
-            "username": username, "email": f"{username}@example.com", "password": PASSWORD,
-        })  # fmt: skip
-        if signed_up is None or signed_up.status_code != 201:
-            return
+        if self.accounts and self.rng.random() < RETURNING_SHARE:
+            username = self.rng.choice(self.accounts)
+        else:
+            self.serial += 1
+            username = f"{self.load.run_tag}-u{self.number}-s{self.serial}"
+            signed_up = self.request(SIGN_UP, "POST", "/api/auth/register", json={
+                "username": username, "email": f"{username}@example.com", "password": PASSWORD,
+            })  # fmt: skip
+            if signed_up is None or signed_up.status_code != 201:
+                return
+            self.accounts.append(username)
         logged_in = self.request(LOG_IN, "POST", "/api/auth/login", json={"username": username, "password": PASSWORD})
         if logged_in is None or logged_in.status_code != 200:
             return
@@ -232,7 +273,9 @@ class VirtualUser:
         self.register()
         self.register_again()
         actions, weights = zip(*ACTION_WEIGHTS.items(), strict=True)
-        for _ in range(self.load.plan.actions_per_session):
+        # Sessions of different lengths, so that users do not all sign up again at once.
+        mean = self.load.plan.actions_per_session
+        for _ in range(self.rng.randint(mean // 2, mean * 3 // 2)):
             if self.load.stopping():
                 return
             getattr(self, self.rng.choices(actions, weights)[0])()

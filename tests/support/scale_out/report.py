@@ -75,6 +75,11 @@ def report_text(result: dict[str, Any]) -> str:
         name = f"**{row['endpoint']}**" if row["endpoint"] == "all" else f"`{row['endpoint']}`"
         lines.append(f"| {name} | {row['requests']:,} | {row['per_second']:,.1f} | {_ms(row['p50_ms'])} | "
                      f"{_ms(row['p99_ms'])} | {_ms(row['max_ms'])} | {answers} |")  # fmt: skip
+    cpu = load.get("cpu_seconds") or {}
+    if cpu:
+        lines += ["", f"CPU seconds during the load ({load['seconds']:.0f} s, {result['cpus']} CPUs: "
+                  f"{load['seconds'] * result['cpus']:.0f} CPU seconds in all, shared with the machine's other work): "
+                  + ", ".join(f"{part} {seconds:.1f}" for part, seconds in cpu.items())]  # fmt: skip
     lines += [
         "",
         f"Outbox lag, registration created to notification accepted ({outbox['registrations']:,} registrations, "

@@ -6,15 +6,17 @@ The database is the one this process's ORM uses (the test database, or the
 benchmark's scratch database), migrated already; every process of the
 deployment gets its URL. The run, in order:
 
-1. The emulators start (the notifications service answering `fail_rate` of
-   requests with 500); `sync_events --watch`, the gunicorn servers and the
+1. The emulators start (the notifications service answering
+   `notifications_fail_rate` of requests with 500, each after
+   `notifications_latency_ms`); `sync_events --watch`, the gunicorn servers and the
    outbox workers start; the first sync fills the catalogue; one open event
    gets a `capacity`.
 2. The load runs for `duration` seconds while the provider changes a few events
    every `mutate_every` seconds (never the capacity-limited one, so that it stays
-   open). During it, at fixed shares of the duration: one worker is SIGKILLed and
-   started again, one web server is restarted (SIGTERM, then started on the same
-   port), and the sync process is restarted (SIGTERM, then started again).
+   open). During it, at fixed shares of the duration: one worker is SIGKILLed
+   (once it holds leased messages, if it takes some within 5 s) and started again, one web server is restarted (SIGTERM, then started on the same
+   port; or, with `web_restart_by_reload`, reloaded with SIGHUP), and the sync
+   process is restarted (SIGTERM, then started again).
 3. The provider stops changing; the run waits, workers still running, until the
    outbox is empty (at most `drain_timeout`) and until a sync that started after
    the last change has succeeded (at most `converge_timeout`).
@@ -49,6 +51,7 @@ from events_face.events.models import Event, Registration, Venue
 from events_face.outbox.models import OutboxMessage
 from events_face.sync.models import SyncRun
 from tests.support.processes import test_database_url
+from tests.support.scale_out.cpu import CpuMeter
 from tests.support.scale_out.deployment import PROVIDER_TOKEN, Deployment, wait_for
 from tests.support.scale_out.load import LoadGenerator, LoadPlan
 from tests.support.scale_out.proofs import (
@@ -83,6 +86,8 @@ class SoakPlan:
     cache_url: str = "redis://127.0.0.1:6379/9"
     flush_cache: bool = True
     # When each fault happens, as a share of the duration.
+    # How a web server is restarted: SIGTERM and start again, or a SIGHUP reload.
+    web_restart_by_reload: bool = False
     worker_kill_at: float = 0.3
     web_restart_at: float = 0.5
     sync_restart_at: float = 0.7
@@ -173,6 +178,7 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
     changes: ProviderChanges | None = None
     faults: ThreadPoolExecutor | None = None
     faults_cancelled = threading.Event()
+    cpu: CpuMeter | None = None
     try:
         say(f"starting the deployment (logs in {log_dir})")
         deployment.emulators_start()
@@ -196,6 +202,8 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             run_tag=uuid.uuid4().hex[:8],
         )  # fmt: skip
         say(f"load: {plan.clients} clients for {plan.duration:g} s")
+        cpu = CpuMeter(groups=deployment.process_groups, database=connection.settings_dict["NAME"])
+        cpu.start()
         load.start()
         changes.start()
 
@@ -223,10 +231,14 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
         def web_restart() -> None:
             index = len(deployment.web) - 1
             start = load.elapsed()
-            deployment.web_restart(index)
+            if plan.web_restart_by_reload:
+                deployment.web_reload(index)
+                how = "SIGHUP (new workers, same socket), the old workers gone"
+            else:
+                deployment.web_restart(index)
+                how = "SIGTERM, started again, answering"
             windows.append(RestartWindow(server=index, start=start, end=load.elapsed()))
-            note("web_restart", start,
-                 f"restarted web-{index + 1}: SIGTERM, started again, answering {load.elapsed() - start:.1f} s later")
+            note("web_restart", start, f"restarted web-{index + 1}: {how} {load.elapsed() - start:.1f} s later")
 
         def sync_restart() -> None:
             running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
@@ -256,6 +268,7 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             future.result()  # a fault that could not be done ends the run, with its error
         load.join()
         load_seconds = load.seconds
+        cpu_seconds = cpu.stop()
         changes.stop()
         say(f"load stopped after {load_seconds:.1f} s; waiting for the outbox and the sync")
 
@@ -285,6 +298,8 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             load.join()
         if changes is not None and changes.stopped_at is None:
             changes.stop()
+        if cpu is not None:
+            cpu.stop()
         deployment.stop_all()
     say("deployment stopped; checking")
 
@@ -330,6 +345,7 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             "seconds": load_seconds,
             "endpoints": endpoint_figures(load.samples, load_seconds),
             "per_second": per_second(load.samples, load_seconds),
+            "cpu_seconds": cpu_seconds,
         },
         "outbox": {
             "registrations": len(registrations),
