@@ -55,6 +55,8 @@ def chart_draw(result: dict, path: Path) -> None:
     rates.plot(seconds, series["requests"], label="requests/s (all)", color="tab:blue")
     rates.plot(seconds, series["registrations"], label="registrations/s (201)", color="tab:green")
     rates.bar(seconds, series["failures"], label="5xx or no answer", color="tab:red", width=0.8)
+    rates.bar(seconds, [count * 10 for count in series["sign_ups_and_logins"]], color="tab:orange", width=0.4,
+              label="sign-ups and logins (password hashes) x10")  # fmt: skip
     for window in result["restart_windows"]:
         rates.axvspan(window["start"], window["end"], color="tab:red", alpha=0.08)
     for event in result["timeline"]:
@@ -63,7 +65,7 @@ def chart_draw(result: dict, path: Path) -> None:
         rates.annotate(event["fault"].replace("_", " "), (event["at"], rates.get_ylim()[1] * 0.97),
                        rotation=90, va="top", ha="right", fontsize=8, color="grey")  # fmt: skip
     rates.set_ylabel("per second")
-    rates.legend(loc="lower left", fontsize=8)
+
     plan = result["plan"]
     rates.set_title(
         f"Scale-out soak: {plan['clients']} clients, {plan['web_servers']} web servers x 2 workers, "
@@ -76,7 +78,8 @@ def chart_draw(result: dict, path: Path) -> None:
     lags.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     lags.set_ylabel("outbox lag, ms (log)")
     lags.set_xlabel("seconds since the load started (x: when the registration was created)")
-    figure.tight_layout()
+    figure.legend(*rates.get_legend_handles_labels(), loc="lower center", ncols=4, fontsize=8)
+    figure.tight_layout(rect=(0, 0.04, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from tests.support.scale_out.load import EXPECTED, Sample
+from tests.support.scale_out.load import EXPECTED, LOG_IN, SIGN_UP, Sample
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
@@ -38,13 +38,16 @@ def endpoint_figures(samples: list[Sample], seconds: float) -> list[dict[str, An
 
 
 def per_second(samples: list[Sample], seconds: float) -> dict[str, list[int]]:
-    """Per second of the load: requests started, registrations answered 201 (when asked), and
-    failures (when they failed: a request that waited in a backlog fails when it is dropped)."""
+    """Per second of the load: requests started, sign-ups and logins started (each hashes a
+    password), registrations answered 201 (when asked), and failures (when they failed: a
+    request that waited in a backlog fails when it is dropped)."""
     buckets = int(seconds) + 1
-    series = {"requests": [0] * buckets, "registrations": [0] * buckets, "failures": [0] * buckets}
+    series = {name: [0] * buckets for name in ("requests", "sign_ups_and_logins", "registrations", "failures")}
     for sample in samples:
         second = min(int(sample.started), buckets - 1)
         series["requests"][second] += 1
+        if sample.endpoint in (SIGN_UP, LOG_IN):
+            series["sign_ups_and_logins"][second] += 1
         if sample.status == 201 and "register/" in sample.endpoint:
             series["registrations"][second] += 1
         if sample.failed:
@@ -61,6 +64,7 @@ def report_text(result: dict[str, Any]) -> str:
     plan, load, outbox, sync = result["plan"], result["load"], result["outbox"], result["sync"]
     restart_failures = result["proofs"]["answers"]["details"]["failed_during_restart"]
     unseen = result["proofs"]["bookings"]["details"]
+    service_answers = ", ".join(f"{status} x{count:,}" for status, count in sorted(outbox["emulator_answers"].items()))
     lines = [
         f"{plan['clients']} clients for {load['seconds']:.0f} s against {plan['web_servers']} gunicorn servers "
         f"(2 workers each), {plan['workers']} outbox workers, `sync_events --watch {plan['sync_watch_seconds']:g}`; "
@@ -82,13 +86,14 @@ def report_text(result: dict[str, Any]) -> str:
                   + ", ".join(f"{part} {seconds:.1f}" for part, seconds in cpu.items())]  # fmt: skip
     lines += [
         "",
-        f"Outbox lag, registration created to notification accepted ({outbox['registrations']:,} registrations, "
-        f"{outbox['emulator_answers'].get('500', 0):,} injected 500s): p50 {_ms(outbox['lag_p50_ms'])} ms, "
+        f"Outbox lag, registration created to notification accepted ({outbox['registrations']:,} registrations; "
+        f"the service answered {service_answers}): p50 {_ms(outbox['lag_p50_ms'])} ms, "
         f"p99 {_ms(outbox['lag_p99_ms'])} ms, max {_ms(outbox['lag_max_ms'])} ms; the outbox was empty "
         f"{outbox['drained_after_load_seconds']:.1f} s after the load stopped.",
         f"Sync: {sync['mutations']:,} provider changes during the load; runs {sync['runs']}; "
-        f"{sync['created']:,} events created, {sync['updated']:,} updated; the mirror matched the provider "
-        f"{sync['converged_after_seconds']:.1f} s after the changes stopped.",
+        f"{sync['created']:,} events created, {sync['updated']:,} updated; "
+        + (f"the first sync after the last change ended {sync['converged_after_seconds']:.1f} s after it."
+           if sync["converged_after_seconds"] is not None else "no sync succeeded after the last change."),
         "",
         "Faults (seconds since the load started):",
         "",

@@ -16,7 +16,8 @@ deployment gets its URL. The run, in order:
    open). During it, at fixed shares of the duration: one worker is SIGKILLed
    (once it holds leased messages, if it takes some within 5 s) and started again, one web server is restarted (SIGTERM, then started on the same
    port; or, with `web_restart_by_reload`, reloaded with SIGHUP), and the sync
-   process is restarted (SIGTERM, then started again).
+   process is restarted (SIGTERM, during a run if one starts within two pauses
+   of the watch, then started again).
 3. The provider stops changing; the run waits, workers still running, until the
    outbox is empty (at most `drain_timeout`) and until a sync that started after
    the last change has succeeded (at most `converge_timeout`).
@@ -241,11 +242,20 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             note("web_restart", start, f"restarted web-{index + 1}: {how} {load.elapsed() - start:.1f} s later")
 
         def sync_restart() -> None:
-            running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
+            runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
+            # Stopped in the middle of a run, if one starts within two pauses of the watch.
+            deadline = time.monotonic() + 2 * plan.sync_watch_seconds
+            while not runs.exists() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            interrupted = runs.first()
             start = load.elapsed()
             deployment.sync_restart()
-            when = "during a run" if running else "between runs"
-            note("sync_restart", start, f"restarted sync_events (SIGTERM {when}, started again)")
+            if interrupted is None:
+                when = "between runs"
+            else:
+                interrupted.refresh_from_db()
+                when = f"during run {interrupted.pk}, which ended {interrupted.status}"
+            note("sync_restart", start, f"restarted sync_events (SIGTERM {when}; started again)")
 
         def at(share: float, fault: Callable[[], None]) -> Callable[[], None]:
             def scheduled() -> None:
@@ -277,13 +287,13 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
         while OutboxMessage.objects.filter(sent=False).exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         drained_after = time.monotonic() - drain_started
+        # The first sync to start after the last change; the mirror is complete when it ends.
+        last_sync = SyncRun.objects.filter(started_at__gt=changes.stopped_at, status=SyncRun.Status.SUCCEEDED)
         converge_deadline = time.monotonic() + plan.converge_timeout
-        while time.monotonic() < converge_deadline and not SyncRun.objects.filter(
-            started_at__gt=changes.stopped_at, status=SyncRun.Status.SUCCEEDED
-        ).exists():
+        while not last_sync.exists() and time.monotonic() < converge_deadline:
             time.sleep(0.2)
-        converged_after = (timezone.now() - changes.stopped_at).total_seconds()
-        converged = time.monotonic() < converge_deadline
+        finished = last_sync.order_by("started_at").values_list("finished_at", flat=True).first()
+        converged_after = (finished - changes.stopped_at).total_seconds() if finished else None
 
         served = provider_records(deployment.provider_url)
         notifications_url = f"{deployment.notifications_url}/api/notifications"
@@ -362,7 +372,6 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             "created": totals["created"] or 0,
             "updated": totals["updated"] or 0,
             "converged_after_seconds": converged_after,
-            "converged_in_time": converged,
         },
         "proofs": {proof.name: proof.as_json() for proof in proofs},
     }
