@@ -234,7 +234,8 @@ def test_each_batch_is_a_few_set_based_statements_and_loads_no_event(history):
 
 
 def is_transaction_control(sql: str) -> bool:
-    return sql.split(" ", 1)[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
+    """Transaction boundaries and the batch's planner settings (`SET LOCAL`, PostgreSQL): no rows read or written."""
+    return sql.split(" ", 1)[0].upper() in {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "SET"}
 
 
 # --- in a terminal --------------------------------------------------------------------------------
