@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -50,7 +51,7 @@ def gunicorn_processes(group: int) -> list[int]:
             try:
                 if os.getpgid(int(entry)) != group:
                     continue
-                command = open(f"/proc/{entry}/cmdline", "rb").read().replace(b"\0", b" ")
+                command = Path(f"/proc/{entry}/cmdline").read_bytes().replace(b"\0", b" ")
             except (OSError, ProcessLookupError):
                 continue
             if b"gunicorn -c gunicorn.conf.py" in command and b"uv run" not in command:
