@@ -15,22 +15,41 @@ import environ
 # The same `.env` the Django settings read; variables already set win.
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
 
-bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{os.environ.get('PORT') or 8000}"
+
+
+def _whole_number(name: str, default: int, *, minimum: int) -> int:
+    """The variable `name` as an integer; anything else stops the server, naming it.
+
+    (A WEB_CONCURRENCY of 0 would otherwise start a server that listens and never answers.)
+    """
+    raw = os.environ.get(name) or ""
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise SystemExit(f"{name} must be a whole number, at least {minimum}, not {raw!r} (see .env.example).")
+    return value
+
+
+bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_whole_number('PORT', 8000, minimum=1)}"
 # The usual rule for a synchronous worker that waits on the database: two per
 # core plus one. WEB_CONCURRENCY is the name hosting platforms set.
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
+workers = _whole_number("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1, minimum=1)
 # More than 1 switches to gthread workers: each thread keeps its own database connection.
-threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+threads = _whole_number("GUNICORN_THREADS", 1, minimum=1)
 wsgi_app = "events_face.config.wsgi:application"
 
-# A request that takes longer than this kills its worker (the master starts another).
-timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+# A request that takes longer than this kills its worker (the master starts another); 0: never.
+timeout = _whole_number("GUNICORN_TIMEOUT", 30, minimum=0)
 # On SIGTERM (a deploy), workers finish the requests in hand for up to this long.
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT") or 30)
+graceful_timeout = _whole_number("GUNICORN_GRACEFUL_TIMEOUT", 30, minimum=0)
 # Behind a load balancer that reuses connections; below its own idle timeout.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE") or 5)
+keepalive = _whole_number("GUNICORN_KEEPALIVE", 5, minimum=0)
 # Restart a worker after this many requests (0: never), jittered so they do not all restart at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 0)
+max_requests = _whole_number("GUNICORN_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = max_requests // 10
 
 # One access-log line per request on stdout, with the request id the service echoes.
@@ -47,8 +66,10 @@ def on_starting(server):
 
     prometheus-client's multiprocess mode has each worker write its samples to
     files in PROMETHEUS_MULTIPROC_DIR, and /api/metrics/ adds them up. The folder
-    must be empty when the server starts, or the dead workers of an earlier run
-    would still count; without GUNICORN_METRICS_DIR, each server gets a private one.
+    must hold no samples when the server starts, or the dead workers of an earlier
+    run would still count; without GUNICORN_METRICS_DIR, each server gets a private
+    one. Only the sample files (`*.db`) are removed: the folder is the operator's,
+    and may hold anything else.
 
     The folder is named by GUNICORN_METRICS_DIR, not by PROMETHEUS_MULTIPROC_DIR
     itself: prometheus-client turns multiprocess mode on in any process whose
@@ -59,8 +80,9 @@ def on_starting(server):
     """
     folder = os.environ.get("GUNICORN_METRICS_DIR")
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
         os.makedirs(folder, exist_ok=True)
+        for samples in Path(folder).glob("*.db"):
+            samples.unlink(missing_ok=True)
     else:
         folder = tempfile.mkdtemp(prefix="events-face-metrics-")
         server._private_metrics_dir = folder

@@ -210,6 +210,16 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://events-face")
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Room for a few thousand rendered pages per process (Django's default is 300).
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 5000)
+if CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # django-environ hands Django's Redis backend the URL's ?key_prefix=, ?timeout=
+    # and ?version= in lower case, where Django does not look for them.
+    for name in ("key_prefix", "timeout", "version", "key_function"):
+        if name in CACHES["default"]:
+            CACHES["default"][name.upper()] = CACHES["default"].pop(name)
+    # A Redis that stops answering costs a request a second, not the request
+    # (redis-py waits forever by default); ?socket_timeout= in the URL overrides.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("socket_connect_timeout", 1.0)
+    CACHES["default"]["OPTIONS"].setdefault("socket_timeout", 1.0)
 # Longest life of a cached event list/detail response, in seconds; 0 turns the
 # response cache off. A write to events or venues makes every entry obsolete at
 # once, whatever this says (see events/response_cache.py).

@@ -28,6 +28,13 @@ def cleanup(*args: str) -> str:
     return out.getvalue()
 
 
+@pytest.fixture(params=["default batches", "one event per batch"])
+def cleanup_in_batches(request):
+    """`cleanup` with the default batch size, and with batches of one event: every rule holds across batches."""
+    extra = ("--batch-size", "1") if request.param == "one event per batch" else ()
+    return lambda *args: cleanup(*args, *extra)
+
+
 @pytest.fixture
 def calendar():
     """Events around the 7-day line, registrations on both sides, shared and private venues."""
@@ -49,16 +56,16 @@ def calendar():
     }
 
 
-def test_deletes_events_older_than_seven_days_with_their_registrations(calendar):
-    out = cleanup()
+def test_deletes_events_older_than_seven_days_with_their_registrations(calendar, cleanup_in_batches):
+    out = cleanup_in_batches()
 
     assert set(Event.objects.all()) == set(calendar["kept"])
     assert set(Registration.objects.values_list("event_id", flat=True)) == {e.pk for e in calendar["kept"]}
     assert "deleted 3 events older than 7 days, 3 registrations, 1 venues" in out
 
 
-def test_venues_are_deleted_only_when_no_event_uses_them_any_more(calendar):
-    cleanup()
+def test_venues_are_deleted_only_when_no_event_uses_them_any_more(calendar, cleanup_in_batches):
+    cleanup_in_batches()
 
     venues = calendar["venues"]
     assert not Venue.objects.filter(pk=venues["only_old"].pk).exists()
@@ -72,8 +79,8 @@ def test_outbox_messages_are_left_for_the_outbox(calendar):
     assert OutboxMessage.objects.count() == 1
 
 
-def test_days_moves_the_line(calendar):
-    out = cleanup("--days", "20")
+def test_days_moves_the_line(calendar, cleanup_in_batches):
+    out = cleanup_in_batches("--days", "20")
 
     assert not Event.objects.filter(pk=calendar["old"][0].pk).exists()
     assert Event.objects.count() == 4
