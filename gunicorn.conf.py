@@ -61,6 +61,36 @@ errorlog = "-"
 control_socket_disable = True
 
 
+def _log_format() -> str:
+    """LOG_FORMAT as the Django settings read it: json by default when DEBUG is false."""
+    debug = environ.Env().bool("DEBUG", default=True) if os.environ.get("DEBUG") else True
+    return os.environ.get("LOG_FORMAT") or ("text" if debug else "json")
+
+
+if _log_format() == "json":
+    # gunicorn's own lines (start-up, worker exits, the access log) in the same
+    # JSON shape as the service's, so one log pipeline reads every line.
+    logconfig_dict = {
+        "formatters": {
+            "json": {"()": "events_face.monitoring.gunicorn_logs.json_formatter"},
+            "access_json": {"()": "events_face.monitoring.gunicorn_logs.AccessJsonFormatter"},
+        },
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "access_console": (
+                {"class": "logging.StreamHandler", "formatter": "access_json", "stream": "ext://sys.stdout"}
+                if accesslog == "-"
+                else {"class": "logging.FileHandler", "formatter": "access_json", "filename": accesslog}
+            ),
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["access_console"], "propagate": False},
+        },
+    }
+
+
 def on_starting(server):
     """Give this server's workers one folder for their shared Prometheus metrics.
 

@@ -175,9 +175,29 @@ def test_every_log_line_of_a_request_is_json_with_its_request_id(server):
             record = json.loads(line)
             assert record["request_id"] == request_id
             assert record["logger"] == "django.request" and record["message"] == "Not Found: /api/no-such-path/"
-        # gunicorn's access log line names it too (written once the response is sent).
+        # gunicorn's access log line carries it too (written once the response is sent).
         wait_until(
-            lambda request_id=request_id: f"request_id={request_id}" in server.gunicorn.access_log.read_text(),
+            lambda request_id=request_id: any(
+                json.loads(line).get("request_id") == request_id
+                for line in server.gunicorn.access_log.read_text().splitlines()
+            ),
             timeout=10,
             message="the access log line",
         )
+
+
+def test_every_line_gunicorn_writes_is_json_too(server):
+    response = server.https.get("/api/health/", headers={"X-Request-ID": "access-line-7"})
+    assert response.status_code == 200
+
+    wait_until(
+        lambda: "access-line-7" in server.gunicorn.access_log.read_text(), timeout=10, message="the access line"
+    )
+    access = [json.loads(line) for line in server.gunicorn.access_log.read_text().splitlines()]
+    errors = [json.loads(line) for line in server.gunicorn.error_log.read_text().splitlines()]
+    (line,) = [record for record in access if record.get("request_id") == "access-line-7"]
+    assert line["logger"] == "gunicorn.access" and line["level"] == "INFO"
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/api/health/", 200)
+    assert isinstance(line["duration_ms"], int)
+    # Start-up lines (gunicorn's own logger) are JSON as well.
+    assert any(record["logger"] == "gunicorn.error" and "Listening at" in record["message"] for record in errors)
