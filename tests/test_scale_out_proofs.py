@@ -33,7 +33,7 @@ def notification_for(row: dict, settings) -> dict:
     settings.NOTIFICATIONS_OWNER_ID = str(uuid.uuid4())
     body = registration_notification(
         notification_id=uuid.uuid4(), email=row["email"], full_name=row["full_name"], event_name="Talk: caching",
-        event_time=NOW + timedelta(days=3), confirmation_code=row["confirmation_code"],
+        event_time=NOW + timedelta(days=3), confirmation_code=row["confirmation_code"], language="en",
     )  # fmt: skip
     return {**body, "accepted_at": (NOW + timedelta(seconds=1)).isoformat()}
 

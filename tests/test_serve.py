@@ -82,7 +82,8 @@ def test_two_workers_answer_and_sigterm_exits_0(tmp_path):
     assert code == 0, server.log()
     log = server.log()
     assert "Shutting down: Master" in log
-    assert '"GET /api/health HTTP/1.1" 200' in log  # the access log, on stdout
+    # The access log, on stdout: with DEBUG=false, one JSON object a request.
+    assert '"path": "/api/health", "status": 200' in log
 
 
 @postgresql_only
@@ -165,7 +166,7 @@ def test_the_metrics_folder_loses_its_old_samples_and_nothing_else(tmp_path):
     (folder / "README").write_text("the operator's own file")
 
     server = web_server_start(
-        production_env(WEB_CONCURRENCY="1", PROMETHEUS_MULTIPROC_DIR=str(folder)), tmp_path / "gunicorn.log"
+        production_env(WEB_CONCURRENCY="1", GUNICORN_METRICS_DIR=str(folder)), tmp_path / "gunicorn.log"
     )
     server.stop()
 
