@@ -16,7 +16,6 @@ import environ
 environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
 
 
-
 def _whole_number(name: str, default: int, *, minimum: int) -> int:
     """The variable `name` as an integer; anything else stops the server, naming it.
 
