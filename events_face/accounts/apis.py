@@ -7,7 +7,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer, inlin
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import (
     PasswordField,
@@ -25,6 +24,7 @@ from events_face.accounts.services import (
     username_for_login,
 )
 from events_face.core import schema
+from events_face.core.throttling import ScopedCacheThrottle
 
 TokenPairSerializer = inline_serializer(
     name="TokenPair", fields={"access": serializers.CharField(), "refresh": serializers.CharField()}
@@ -44,7 +44,7 @@ BODY_ERRORS = {
 class AuthThrottled:
     """Mixin: the `auth` rate (AUTH_THROTTLE_RATE) per client IP."""
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCacheThrottle]
     throttle_scope = "auth"
 LOGIN_RESPONSES = {
     200: TokenPairSerializer,

@@ -15,11 +15,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
+from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
 from events_face.events.selectors import event_detail, event_page, registration_list
@@ -109,7 +109,7 @@ class EventDetailApi(CatalogueReadMixin, APIView):
 
 class EventRegisterApi(APIView):
     # Per user (the throttle keys on the authenticated user's id): REGISTRATION_THROTTLE_RATE.
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedCacheThrottle]
     throttle_scope = "registration"
 
     @extend_schema(

@@ -1,0 +1,32 @@
+"""The API's rate limits (`throttle_scope` "auth" and "registration"), kept in the cache.
+
+With CACHE_URL on Redis, a Redis that is down or slow must not turn sign-up,
+login or registration into a 500: the limit is then not applied (the request
+goes through) and a warning names CACHE_URL, at most once a minute per process.
+An outage of the counters' store lifts the rate limit; it never stops the service.
+"""
+
+import logging
+import time
+
+from rest_framework.throttling import ScopedRateThrottle
+
+logger = logging.getLogger(__name__)
+
+WARNING_INTERVAL_SECONDS = 60.0
+
+
+class ScopedCacheThrottle(ScopedRateThrottle):
+    _last_warning = float("-inf")
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:  # the cache backend's own errors (redis-py's, a socket's): any of them
+            now = time.monotonic()
+            if now - ScopedCacheThrottle._last_warning >= WARNING_INTERVAL_SECONDS:
+                ScopedCacheThrottle._last_warning = now
+                logger.warning(
+                    "Rate limits not applied: the cache does not answer; check CACHE_URL", exc_info=True
+                )
+            return True
