@@ -11,7 +11,6 @@ next run carries on. In a terminal a progress bar shows it. SIGTERM/SIGINT stop
 it after the batch in hand (exit status 1: not finished); a second one acts as usual.
 """
 
-import signal
 import sys
 import threading
 from contextlib import contextmanager
@@ -21,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from events_face.core.stopping import stop_on_signals
 from events_face.events.selectors import CleanupCounts, past_events_count
 from events_face.events.services import CLEANUP_BATCH_SIZE, past_events_delete
 
@@ -56,7 +56,7 @@ class Command(BaseCommand):
             committed += batch
 
         try:
-            with self._stop_on_signals(stop), self._progress(before, count_batch) as on_batch:
+            with stop_on_signals(stop), self._progress(before, count_batch) as on_batch:
                 past_events_delete(
                     before=before, batch_size=batch_size, on_batch=on_batch, should_stop=stop.is_set
                 )
@@ -109,22 +109,3 @@ class Command(BaseCommand):
         with progress:
             yield on_batch
 
-    @contextmanager
-    def _stop_on_signals(self, stop: threading.Event):
-        """SIGTERM/SIGINT ask for a stop after the batch in hand; a second one acts as usual."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-
-        def request_stop(signum, frame) -> None:
-            stop.set()
-            signal.signal(signum, previous[signum])
-
-        for signum in previous:
-            signal.signal(signum, request_stop)
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)

@@ -13,11 +13,9 @@ set, `--watch` serves its counters there for Prometheus (`sync/metrics.py`).
 from __future__ import annotations
 
 import logging
-import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from datetime import date
 
 from django.conf import settings
@@ -25,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
 
 from events_face.core.metrics import metrics_server_start
+from events_face.core.stopping import stop_on_signals
 from events_face.events.services import catalogue_statistics_refresh
 from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
 from events_face.sync.lock import SyncAlreadyRunning, sync_lock
@@ -78,7 +77,7 @@ class Command(BaseCommand):
 
         self.stop = threading.Event()
         self.live = self.stdout.isatty()
-        with self._stop_on_signals():
+        with stop_on_signals(self.stop):
             if watch is None:
                 if options["all"]:
                     mode = SyncRun.Mode.ALL
@@ -165,27 +164,6 @@ class Command(BaseCommand):
             raise CommandError(
                 "EVENTS_PROVIDER_TOKEN is not set: put the provider's token in the environment or .env."
             )
-
-    @contextmanager
-    def _stop_on_signals(self):
-        """SIGTERM/SIGINT ask for a stop (between pages, or at once while waiting for the
-        provider); a second one acts as usual."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-        previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
-
-        def request_stop(signum, frame) -> None:
-            self.stop.set()
-            signal.signal(signum, previous[signum])
-
-        for signum in previous:
-            signal.signal(signum, request_stop)
-        try:
-            yield
-        finally:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
 
 
 class _NoProgress:
