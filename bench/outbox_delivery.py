@@ -98,7 +98,7 @@ def fill_outbox(count: int) -> list[str]:
     """Commit `count` messages in one transaction, then NOTIFY, as registrations would."""
     from django.db import connection, transaction
 
-    from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
+    from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC
     from events_face.outbox.models import OutboxMessage
 
     rows = []
@@ -218,7 +218,7 @@ def measure_workers(emulator: Emulator, *, count: int, messages: int) -> float:
 def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
     from django.db import transaction
 
-    from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
+    from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC
     from events_face.outbox.services import outbox_message_create
 
     clear_outbox()

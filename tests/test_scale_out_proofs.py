@@ -7,7 +7,7 @@ deployment; these show each would fail on a broken one.
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from events_face.integrations.notifications.senders import registration_notification
+from events_face.events.notifications import registration_notification
 from tests.support.scale_out.load import REGISTER, REGISTER_CAPACITY, Sample
 from tests.support.scale_out.proofs import (
     RestartWindow,

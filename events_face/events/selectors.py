@@ -21,38 +21,22 @@ checks the plans.
 
 import functools
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from events_face.core.errors import ServiceError
 from events_face.core.pagination import Cursor
+from events_face.events.errors import EventNotFound, event_id_parse
 from events_face.events.models import Event, Registration, Venue
 
 ALL_STATUSES = "all"
 
 # Columns the list and detail read, in this order.
 EVENT_COLUMNS = ("id", "name", "event_time", "registration_deadline", "status", "venue_id", "venue_name")
-
-
-class EventNotFound(ServiceError):
-    status_code = 404
-    code = "not_found"
-    default_message = _("No event with this id.")
-
-
-def event_id_parse(event_id: Any) -> uuid.UUID:
-    """An event id from a URL; a malformed one is just an unknown one (404)."""
-    try:
-        return uuid.UUID(str(event_id))
-    except ValueError:
-        raise EventNotFound() from None
 
 
 def _start_of(day: date) -> datetime:
@@ -241,29 +225,3 @@ def registration_list(*, user) -> QuerySet[Registration]:
     return Registration.objects.filter(user=user).select_related("event").order_by("-created_at", "-id")
 
 
-@dataclass(frozen=True, slots=True)
-class CleanupCounts:
-    """What a cleanup deletes, or would: events, their registrations, the venues left without events."""
-
-    events: int = 0
-    registrations: int = 0
-    venues: int = 0
-
-    def __add__(self, other: "CleanupCounts") -> "CleanupCounts":
-        return CleanupCounts(
-            events=self.events + other.events,
-            registrations=self.registrations + other.registrations,
-            venues=self.venues + other.venues,
-        )
-
-
-def past_events_count(*, before: datetime) -> CleanupCounts:
-    """What `past_events_delete(before=...)` would delete now, counted by the database
-    (three COUNTs, whatever the number of rows)."""
-    old_events = Event.objects.filter(venue=OuterRef("pk"), event_time__lt=before)
-    other_events = Event.objects.filter(venue=OuterRef("pk"), event_time__gte=before)
-    return CleanupCounts(
-        events=Event.objects.filter(event_time__lt=before).count(),
-        registrations=Registration.objects.filter(event__event_time__lt=before).count(),
-        venues=Venue.objects.filter(Exists(old_events), ~Exists(other_events)).count(),
-    )

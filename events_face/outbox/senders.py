@@ -10,24 +10,20 @@ Registering one is the whole of adding a kind of outgoing message:
     @outbox_sender("registration.created")
     class RegistrationNotificationSender: ...
 
-The class is built without arguments (it reads its settings) once per worker,
-on the first message of its topic. A module that registers senders is listed
-in `SENDER_MODULES`, which every process imports at start-up
-(`OutboxConfig.ready`). The outbox knows nothing else of what it carries: a
-message is a topic and a JSON payload, shaped by whoever wrote it.
+The class is built without arguments (it reads its settings) once per worker.
+The outbox names no sender and no topic: the app that writes a kind of message
+registers its sender from its own `AppConfig.ready` (the events app:
+`events/notifications.py`), so every process that loads Django knows them all.
+A message is a topic and a JSON payload, shaped by whoever wrote it.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from importlib import import_module
 from typing import Any, Protocol
 
 from events_face.integrations.http import SendResult, Verdict
-
-# Modules whose import registers senders (`@outbox_sender`).
-SENDER_MODULES = ("events_face.integrations.notifications.senders",)
 
 
 class Sender(Protocol):
@@ -52,11 +48,6 @@ def outbox_sender(topic: str):
         return sender_class
 
     return register
-
-
-def senders_load() -> None:
-    for module in SENDER_MODULES:
-        import_module(module)
 
 
 def registered_senders() -> dict[str, Callable[[], Sender]]:

@@ -15,8 +15,8 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
+from events_face.events.cleanup import past_events_delete
 from events_face.events.models import Event, Registration, Venue
-from events_face.events.services import past_events_delete
 from tests.support.factories import make_event, make_venue
 from tests.support.polling import wait_until
 from tests.support.processes import command_env, manage

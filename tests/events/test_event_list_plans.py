@@ -23,7 +23,7 @@ from django.utils import timezone
 from events_face.core.pagination import Cursor
 from events_face.events.models import Event, Venue
 from events_face.events.selectors import event_page
-from events_face.events.services import catalogue_statistics_refresh
+from events_face.events.statistics import catalogue_statistics_refresh
 from tests.support.polling import wait_until
 from tests.support.sync import sync_process
 

@@ -10,7 +10,7 @@ import httpx
 from django.db import models, transaction
 from django.utils import timezone
 
-from events_face.integrations.notifications.senders import REGISTRATION_NOTIFICATION_TOPIC
+from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC
 from events_face.outbox.models import OutboxMessage
 from events_face.outbox.services import outbox_message_create
 from tests.support.processes import Emulator, command_env, manage

@@ -21,8 +21,12 @@ from django.db import DatabaseError
 from django.utils import timezone
 
 from events_face.core.stopping import stop_on_signals
-from events_face.events.selectors import CleanupCounts, past_events_count
-from events_face.events.services import CLEANUP_BATCH_SIZE, past_events_delete
+from events_face.events.cleanup import (
+    CLEANUP_BATCH_SIZE,
+    CleanupCounts,
+    past_events_count,
+    past_events_delete,
+)
 
 
 class Command(BaseCommand):

@@ -24,7 +24,7 @@ from django.db import DatabaseError, close_old_connections
 
 from events_face.core.metrics import metrics_server_start
 from events_face.core.stopping import stop_on_signals
-from events_face.events.services import catalogue_statistics_refresh
+from events_face.events.statistics import catalogue_statistics_refresh
 from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
 from events_face.sync.lock import SyncAlreadyRunning, sync_lock
 from events_face.sync.models import SyncRun

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings as django_settings
 
-from events_face.integrations.notifications.senders import (
+from events_face.events.notifications import (
     NOT_PLAIN_CATEGORIES,
     notification_secrets,
     registration_notification,

@@ -1,14 +1,18 @@
-"""The registration notification: shaped here, and only here, and delivered by topic.
+"""What the events app tells registrants: each notification shaped here, and only here, and its sender.
+
+The outbox knows no topic: the senders below register themselves with
+`@outbox_sender` when this module is imported, which `EventsConfig.ready` does
+in every process.
 
 `registration_notification` builds the exact body the notifications service
-receives for a new registration (contract: `contract.md`). The registration
-service stores it as the outbox message's payload, in the registration's
+receives for a new registration (contract:
+`integrations/notifications/contract.md`). The registration service stores it as the outbox message's payload, in the registration's
 transaction, so the text is written then: in the registration's language (the
 request's, kept on the registration too) with the event's time in
 NOTIFICATIONS_TIME_ZONE. Written at delivery instead, it would need the
 registration's row on the sender threads, which never touch the database, and
-a retry could send a different text under the same id; the worker hands the stored payload to the sender registered
-below for its topic. The notification's `id` is the outbox message's id (the
+a retry could send a different text under the same id; the worker hands the
+stored payload to the sender registered below for its topic. The notification's `id` is the outbox message's id (the
 idempotency key). `owner_id` identifies this installation: the sender sends the
 one configured where it runs (NOTIFICATIONS_OWNER_ID of the worker), so a web
 process without it, or a changed one, never strands a message.

@@ -1,0 +1,51 @@
+"""Database helpers every app may use: PostgreSQL planner settings and one-array `IN` lists.
+
+Planner settings have one home here. A statement that must read its index
+ranges in order whatever the planner's statistics say (a freshly loaded table
+has none until autovacuum or ANALYZE) runs after `SET LOCAL` of the settings
+that rule out the other plans. `SET LOCAL` lasts for the transaction.
+"""
+
+from collections.abc import Collection
+
+from django.db.models import F, Lookup, Q
+
+# Sequential and bitmap scans and sorts ruled out: only index reads are left. The
+# cost that puts on the plans it rules out would trip JIT compilation (about 90 ms
+# per statement), so that goes too.
+INDEX_PROBES_ONLY = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_sort": "off", "jit": "off"}
+
+
+def set_local_sql(settings: dict[str, str]) -> str:
+    """`SET LOCAL name = value; ...` for each of `settings` (PostgreSQL)."""
+    return "".join(f"SET LOCAL {name} = {value}; " for name, value in settings.items())
+
+
+def index_probes_only(connection) -> None:
+    """For the rest of the caller's transaction on PostgreSQL: plans read indexes only."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(set_local_sql(INDEX_PROBES_ONLY))
+
+
+class AnyOf(Lookup):
+    """`column = ANY(%s)`, the values sent as one array (PostgreSQL).
+
+    The same test as `__in`, but 5,000 ids are one parameter instead of 5,000
+    placeholders for Django and psycopg to build, parse and quote: a third of the
+    cost of each cleanup batch's statements, measured.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        column, params = compiler.compile(self.lhs)
+        return f"{column} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def one_of(column: str, values: Collection, *, vendor: str) -> Q | AnyOf:
+    """`column` is one of `values`: one array parameter on PostgreSQL, `IN (...)` elsewhere."""
+    if vendor == "postgresql":
+        return AnyOf(F(column), values)
+    return Q(**{f"{column}__in": values})

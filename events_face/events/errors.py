@@ -1,0 +1,50 @@
+"""The events app's errors: what its reads and writes refuse, each with its status and stable code.
+
+`event_id_parse` lives here because a malformed event id is answered as an
+unknown one: both are `EventNotFound`, so ids cannot be probed.
+"""
+
+import uuid
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from events_face.core.errors import ServiceError
+
+
+class EventNotFound(ServiceError):
+    status_code = 404
+    code = "not_found"
+    default_message = _("No event with this id.")
+
+
+def event_id_parse(event_id: Any) -> uuid.UUID:
+    """An event id from a URL; a malformed one is just an unknown one (404)."""
+    try:
+        return uuid.UUID(str(event_id))
+    except ValueError:
+        raise EventNotFound() from None
+
+
+class RegistrationClosed(ServiceError):
+    status_code = 409
+    code = "event_closed"
+    default_message = _("Registration for this event is closed.")
+
+
+class AlreadyRegistered(ServiceError):
+    status_code = 409
+    code = "already_registered"
+    default_message = _("This e-mail address is already registered for this event.")
+
+
+class EventFull(ServiceError):
+    status_code = 409
+    code = "event_full"
+    default_message = _("This event has no places left.")
+
+
+class IdempotencyKeyReused(ServiceError):
+    status_code = 422
+    code = "idempotency_key_reused"
+    default_message = _("This Idempotency-Key was already used for a different registration.")
