@@ -207,8 +207,10 @@ class _BoundedDecoder:
         self._formats = _DECODABLE[coding]
         self._decoder = zlib.decompressobj(self._formats[0])
         self._first_call = True
+        self._fed = False
 
     def decode(self, data: bytes) -> bytes:
+        self._fed = self._fed or bool(data)
         output = bytearray()
         while data:
             if self._decoder.eof:  # the previous stream (gzip member) ended; the next starts here
@@ -236,8 +238,8 @@ class _BoundedDecoder:
             self._first_call = False
 
     def finish(self) -> None:
-        """The body ended: its compressed stream must have ended too."""
-        if not self._decoder.eof:
+        """The body ended: its compressed stream must have ended too (an empty body is empty)."""
+        if self._fed and not self._decoder.eof:
             raise UnreadableBody(f"the {self.coding} body ends before its compressed stream does")
 
 
@@ -339,7 +341,9 @@ def request(
                     f"more than the {limits.max_body_bytes:,} allowed"
                 )
             body = _body_read(response, limits=limits, what=f"{method} {url} answered {response.status_code}")
-            return Reply(url=str(response.url), status=response.status_code, headers=response.headers, body=body)
+            return Reply(
+                url=str(response.url), status=response.status_code, headers=response.headers, body=body
+            )
     except DeadlineExceeded:
         raise DeadlineExceeded(
             f"{method} {url} did not finish within its {limits.deadline_seconds:g} s deadline"

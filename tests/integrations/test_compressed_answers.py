@@ -71,6 +71,11 @@ def test_a_body_in_one_coding_we_asked_for_is_decoded(encode, coding):
         assert get(server).body == PAGE
 
 
+def test_an_empty_body_labelled_gzip_is_empty():
+    with answering(b"", "gzip") as server:
+        assert get(server).body == b""
+
+
 @pytest.mark.parametrize("coding", ["gzip, gzip", "gzip,deflate", "deflate, gzip, identity"])
 def test_stacked_codings_are_refused_whatever_they_hold(coding):
     with answering(gzipped(gzipped(PAGE)), coding) as server, pytest.raises(http.UnreadableBody) as refused:
@@ -133,7 +138,9 @@ LIMITED_ENV = {"MALLOC_ARENA_MAX": "2", "LOG_LEVEL": "WARNING"}
 
 
 def bomb_answer(status: int) -> Answer:
-    return Answer(status=status, body=gzip_bomb(BOMB_DECODED_BYTES), headers={"Content-Encoding": "gzip, gzip"})
+    return Answer(
+        status=status, body=gzip_bomb(BOMB_DECODED_BYTES), headers={"Content-Encoding": "gzip, gzip"}
+    )
 
 
 @pytest.mark.django_db(transaction=True)
