@@ -405,3 +405,12 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Added on the `upstream` branch: port into the settings package ---------------------
+# (kept apart at the end while settings.py is being split; one block, one concern)
+# Days after an event's time past which we forget it: `cleanup_events` deletes it (the
+# default of its --days) and `sync_events` does not import it, so the next sync does
+# not bring back what the last cleanup deleted. One rule for both (events.services.past_horizon).
+CLEANUP_AFTER_DAYS = env.int("CLEANUP_AFTER_DAYS", default=7)
+if CLEANUP_AFTER_DAYS < 0:
+    raise ImproperlyConfigured(f"CLEANUP_AFTER_DAYS must be zero or more, not {CLEANUP_AFTER_DAYS}.")

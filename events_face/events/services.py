@@ -20,11 +20,12 @@ with their registrations and the venues only they used, in short batches.
 import secrets
 import uuid
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, connection, reset_queries, transaction
 from django.db.models import F, Lookup, OuterRef, Q, Subquery
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from events_face.core.errors import ServiceError
@@ -171,6 +172,15 @@ def catalogue_statistics_refresh() -> None:
 # parameters. Each commit costs a WAL flush and a few round trips: batches of 2,000
 # took 30% longer than 5,000, and 10,000 saved 10% more (docs/benchmarks.md).
 CLEANUP_BATCH_SIZE = 5000
+
+
+def past_horizon(*, days: int | None = None, now: datetime | None = None) -> datetime:
+    """The moment before which an event is past keeping: `cleanup_events` deletes events
+    whose event_time is earlier (`past_events_delete(before=...)`), and `sync_events`
+    does not import them, so a sync never brings back what a cleanup deleted.
+    `days` defaults to `CLEANUP_AFTER_DAYS`, the one setting both read."""
+    days = settings.CLEANUP_AFTER_DAYS if days is None else days
+    return (now or timezone.now()) - timedelta(days=days)
 
 
 # PostgreSQL, for one batch's transaction: every statement of a batch has an
