@@ -122,6 +122,8 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
         PORT=str(port),
         WEB_CONCURRENCY="1",
         EVENTS_PROVIDER_URL=provider.url,
+        # Keep even the emulator's past events (60 days back): "the mirror" is all of them.
+        CLEANUP_AFTER_DAYS="36500",
         EVENTS_PROVIDER_TOKEN=PROVIDER_TOKEN,
         NOTIFICATIONS_URL=notifications.url,
         NOTIFICATIONS_TOKEN=NOTIFICATIONS_TOKEN,

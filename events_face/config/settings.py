@@ -418,3 +418,11 @@ LOGGING = {
 CALENDAR_EVENT_MINUTES = env.int("CALENDAR_EVENT_MINUTES", default=120)
 if CALENDAR_EVENT_MINUTES < 1:
     raise ImproperlyConfigured("CALENDAR_EVENT_MINUTES must be a whole number of minutes, at least 1.")
+
+# --- Cleanup horizon ---
+# Days after an event's time past which we forget it: `cleanup_events` deletes it (the
+# default of its --days) and `sync_events` does not import it, so the next sync does
+# not bring back what the last cleanup deleted. One rule for both (events.cleanup.past_horizon).
+CLEANUP_AFTER_DAYS = env.int("CLEANUP_AFTER_DAYS", default=7)
+if CLEANUP_AFTER_DAYS < 0:
+    raise ImproperlyConfigured(f"CLEANUP_AFTER_DAYS must be zero or more, not {CLEANUP_AFTER_DAYS}.")

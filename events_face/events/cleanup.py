@@ -8,10 +8,12 @@ would delete.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import reset_queries, transaction
 from django.db.models import Exists, OuterRef, Subquery
+from django.utils import timezone
 
 from events_face.core.db import index_probes_only, one_of
 from events_face.events.models import Event, Registration, Venue
@@ -21,6 +23,15 @@ from events_face.events.models import Event, Registration, Venue
 # parameters. Each commit costs a WAL flush and a few round trips: batches of 2,000
 # took 30% longer than 5,000, and 10,000 saved 10% more (docs/benchmarks.md).
 CLEANUP_BATCH_SIZE = 5000
+
+
+def past_horizon(*, days: int | None = None, now: datetime | None = None) -> datetime:
+    """The moment before which an event is past keeping: `cleanup_events` deletes events
+    whose event_time is earlier (`past_events_delete(before=...)`), and `sync_events`
+    does not import them, so a sync never brings back what a cleanup deleted.
+    `days` defaults to `CLEANUP_AFTER_DAYS`, the one setting both read."""
+    days = settings.CLEANUP_AFTER_DAYS if days is None else days
+    return (now or timezone.now()) - timedelta(days=days)
 
 
 @dataclass(frozen=True, slots=True)

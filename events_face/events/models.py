@@ -25,6 +25,12 @@ class Venue(models.Model):
     name = models.CharField(max_length=255)
     # Fields some provider versions add (city, address, seats_pattern, ...).
     extra = models.JSONField(default=dict, blank=True)
+    provider_changed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="`changed_at` of the provider record that last set the name and extra fields "
+        "(empty for venues synced before it was kept); only a newer record changes them.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -8,7 +8,9 @@ What it guarantees, for both clients (events-provider and notifications):
   server does; a request given `cancelled` (e.g. "SIGTERM arrived") stops
   within `CANCEL_CHECK_SECONDS`, and so do the waits between retries
   (`retrying`); a body past `RequestLimits.max_body_bytes` is `BodyTooLarge`,
-  never read whole.
+  never read whole, however compressed: a body is decoded (gzip or deflate,
+  one coding at most) within the same cap, and one that cannot be read is
+  `UnreadableBody`.
 - **Retry-After** is read in both forms (seconds and HTTP-date), and
   `RetryPolicy.delay` turns attempts into capped exponential backoff with
   jitter, honouring Retry-After up to a limit.
@@ -39,6 +41,7 @@ from events_face.integrations.http_transport import (  # noqa: F401 (re-exported
     RequestLimits,
     TransientFailure,
     TransportFailure,
+    UnreadableBody,
     client_create,
     parse_retry_after,
     request,

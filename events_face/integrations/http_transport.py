@@ -10,9 +10,16 @@
   of `CANCEL_CHECK_SECONDS` and raises `Cancelled` at the first slice after it
   turns true.
 - **A capped body.** The body is streamed and kept up to
-  `RequestLimits.max_body_bytes` (decoded size: a compressed body cannot grow
-  past it either); a larger one raises `BodyTooLarge` and the connection is
-  dropped, whatever the body holds.
+  `RequestLimits.max_body_bytes`; a larger one raises `BodyTooLarge` and the
+  connection is dropped, whatever the body holds.
+- **Compression we decode ourselves, within the cap.** We ask for
+  `ACCEPT_ENCODING` (gzip, deflate) and decode the raw stream here, never
+  through httpx (which decodes each chunk, and each stacked layer, whole before
+  any size is checked: 6 GiB of zeros gzipped twice is 10 KB). Each call to
+  zlib gets as output room only what is left of the cap plus one byte, so a
+  decompression bomb costs at most the cap in memory. One encoding at most:
+  a stacked `Content-Encoding` (`gzip, gzip`), one we did not ask for, or a
+  compressed stream that is corrupt or cut short raise `UnreadableBody`.
 
 Whatever answer arrives is a `Reply`, with its Retry-After read; what the
 answer means, and whether to try again, is `http.py`'s to say. Clients import
@@ -23,6 +30,7 @@ from __future__ import annotations
 
 import contextvars
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -53,12 +61,26 @@ class TransportFailure(TransientFailure):
     """No answer: the connection could not be made, or broke."""
 
 
-class BodyTooLarge(Exception):
-    """The answer's body is larger than the cap; it was not read past it."""
+class UnreadableBody(Exception):
+    """The answer's body cannot be read: encoded in a way we did not ask for, corrupt, or too large."""
+
+
+class BodyTooLarge(UnreadableBody):
+    """The answer's body is larger than the cap (decoded or not); it was not read or decoded past it."""
 
 
 class Cancelled(Exception):
     """The caller asked to stop (e.g. on SIGTERM) while a request or a retry was waiting."""
+
+
+# The content codings we ask for (`Accept-Encoding`) and decode, each within the body cap.
+ACCEPT_ENCODING = "gzip, deflate"
+_GZIP = zlib.MAX_WBITS | 16  # wbits: a gzip header and trailer
+_ZLIB = zlib.MAX_WBITS
+_RAW_DEFLATE = -zlib.MAX_WBITS
+# Coding name -> the zlib formats it may arrive in, tried in order ("deflate" is meant
+# to be zlib-wrapped, but some servers send it raw).
+_DECODABLE = {"gzip": (_GZIP,), "x-gzip": (_GZIP,), "deflate": (_ZLIB, _RAW_DEFLATE)}
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
@@ -148,6 +170,79 @@ def _remaining(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+# --- the body, decoded within the cap ---------------------------------------------------------
+def content_coding(header: str | None) -> str | None:
+    """The one coding named by a `Content-Encoding` header: None for none (or identity).
+
+    Raises `UnreadableBody` for stacked codings (`gzip, gzip`: every layer multiplies
+    what a few bytes become) and for one we did not ask for in `ACCEPT_ENCODING`.
+    """
+    codings = [token.strip().lower() for token in (header or "").split(",")]
+    codings = [coding for coding in codings if coding and coding != "identity"]
+    if len(codings) > 1:
+        raise UnreadableBody(f"the body has stacked content codings ({header!r}); we accept one at most")
+    if not codings:
+        return None
+    if codings[0] not in _DECODABLE:
+        raise UnreadableBody(
+            f"the body is encoded as {codings[0]!r}, which we did not ask for (Accept-Encoding: {ACCEPT_ENCODING})"
+        )
+    return codings[0]
+
+
+class _BoundedDecoder:
+    """Decodes one content coding chunk by chunk, never producing more than `limit` + 1 bytes in all.
+
+    zlib's `max_length` bounds each call's output to what is left of the cap plus one
+    byte; input it had no room for would wait in `unconsumed_tail`, but the room only
+    runs out once the cap is passed, and the caller stops there (`BodyTooLarge`).
+    Concatenated gzip members are decoded one after another, as gzip allows; any other
+    bytes after the end of the compressed stream make it corrupt.
+    """
+
+    def __init__(self, coding: str, *, limit: int) -> None:
+        self.coding = coding
+        self.limit = limit
+        self.produced = 0
+        self._formats = _DECODABLE[coding]
+        self._decoder = zlib.decompressobj(self._formats[0])
+        self._first_call = True
+        self._fed = False
+
+    def decode(self, data: bytes) -> bytes:
+        self._fed = self._fed or bool(data)
+        output = bytearray()
+        while data:
+            if self._decoder.eof:  # the previous stream (gzip member) ended; the next starts here
+                self._decoder = zlib.decompressobj(self._formats[0])
+            chunk = self._decompress(data)
+            self.produced += len(chunk)
+            output += chunk
+            if self.produced > self.limit:
+                break  # the caller sees the cap passed and stops
+            data = self._decoder.unconsumed_tail or (self._decoder.unused_data if self._decoder.eof else b"")
+        return bytes(output)
+
+    def _decompress(self, data: bytes) -> bytes:
+        room = self.limit - self.produced + 1
+        try:
+            return self._decoder.decompress(data, room)
+        except zlib.error as exc:
+            if self._first_call and len(self._formats) > 1:
+                # "deflate" is meant to be zlib-wrapped; some servers send it raw.
+                self._formats = self._formats[1:]
+                self._decoder = zlib.decompressobj(self._formats[0])
+                return self._decompress(data)
+            raise UnreadableBody(f"the {self.coding} body is corrupt ({exc})") from None
+        finally:
+            self._first_call = False
+
+    def finish(self) -> None:
+        """The body ended: its compressed stream must have ended too (an empty body is empty)."""
+        if self._fed and not self._decoder.eof:
+            raise UnreadableBody(f"the {self.coding} body ends before its compressed stream does")
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     def __init__(self, stream: httpcore.NetworkStream) -> None:
         self._stream = stream
@@ -205,12 +300,17 @@ def client_create(*, headers: dict[str, str], max_connections: int = 1) -> httpx
     """An `httpx.Client` whose requests, made through `request`, obey this policy.
 
     No redirects are followed (a redirect is an answer outside the contracts),
-    and no proxy is read from the environment.
+    and no proxy is read from the environment. `Accept-Encoding` is ours
+    (`ACCEPT_ENCODING`): `request` decodes only what it asked for.
     """
     limits = httpx.Limits(
         max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=30.0
     )
-    return httpx.Client(headers=headers, transport=_DeadlineTransport(limits=limits), follow_redirects=False)
+    return httpx.Client(
+        headers={**headers, "Accept-Encoding": ACCEPT_ENCODING},
+        transport=_DeadlineTransport(limits=limits),
+        follow_redirects=False,
+    )
 
 
 def request(
@@ -226,7 +326,7 @@ def request(
     """One request within `limits`; any answer is a `Reply` (the caller classifies its status).
 
     Raises `DeadlineExceeded` or `TransportFailure` (both `TransientFailure`) when no
-    whole answer arrived in time, `BodyTooLarge`, or `Cancelled`.
+    whole answer arrived in time, `UnreadableBody` (`BodyTooLarge` among them), or `Cancelled`.
     """
     budget = _Budget(deadline=time.monotonic() + limits.deadline_seconds, cancelled=cancelled)
     token = _budget.set(budget)
@@ -240,15 +340,10 @@ def request(
                     f"{method} {url} answered {response.status_code} with a body of {int(declared):,} bytes, "
                     f"more than the {limits.max_body_bytes:,} allowed"
                 )
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > limits.max_body_bytes:
-                    raise BodyTooLarge(
-                        f"{method} {url} answered {response.status_code} with a body of more than "
-                        f"{limits.max_body_bytes:,} bytes; stopped reading it"
-                    )
-            return Reply(url=str(response.url), status=response.status_code, headers=response.headers, body=bytes(body))
+            body = _body_read(response, limits=limits, what=f"{method} {url} answered {response.status_code}")
+            return Reply(
+                url=str(response.url), status=response.status_code, headers=response.headers, body=body
+            )
     except DeadlineExceeded:
         raise DeadlineExceeded(
             f"{method} {url} did not finish within its {limits.deadline_seconds:g} s deadline"
@@ -261,3 +356,38 @@ def request(
         raise TransportFailure(f"could not reach {url}: {type(exc).__name__}: {exc}") from None
     finally:
         _budget.reset(token)
+
+
+def _body_read(response: httpx.Response, *, limits: RequestLimits, what: str) -> bytes:
+    """The body as sent (`iter_raw`: httpx decodes nothing), decoded here within the cap.
+
+    The cap holds for the bytes received and for the bytes decoded from them.
+    """
+    try:
+        coding = content_coding(response.headers.get("Content-Encoding"))
+    except UnreadableBody as exc:
+        raise UnreadableBody(f"{what}: {exc}") from None
+    decoder = None if coding is None else _BoundedDecoder(coding, limit=limits.max_body_bytes)
+    received = 0
+    body = bytearray()
+    for chunk in response.iter_raw():
+        received += len(chunk)
+        if received > limits.max_body_bytes:
+            raise BodyTooLarge(
+                f"{what} with a body of more than {limits.max_body_bytes:,} bytes; stopped reading it"
+            )
+        try:
+            body += chunk if decoder is None else decoder.decode(chunk)
+        except UnreadableBody as exc:
+            raise UnreadableBody(f"{what}: {exc}") from None
+        if len(body) > limits.max_body_bytes:
+            raise BodyTooLarge(
+                f"{what} with a {coding} body that decodes to more than {limits.max_body_bytes:,} bytes; "
+                "stopped decoding it"
+            )
+    if decoder is not None:
+        try:
+            decoder.finish()
+        except UnreadableBody as exc:
+            raise UnreadableBody(f"{what}: {exc}") from None
+    return bytes(body)

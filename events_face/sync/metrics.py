@@ -14,6 +14,7 @@ RUNS = Counter(
 PAGES = Counter("events_face_sync_pages", "Provider pages applied, by mode.", ["mode"])
 RECORDS = Counter(
     "events_face_sync_records",
-    "Provider records applied, by mode and result (created, updated, unchanged, skipped as invalid).",
+    "Provider records applied, by mode and result (created, updated, unchanged, skipped as invalid, "
+    "too_old: past the cleanup horizon, not imported).",
     ["mode", "result"],
 )

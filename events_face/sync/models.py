@@ -25,6 +25,8 @@ class SyncRun(models.Model):
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)
+    # Valid records of events past the cleanup horizon (CLEANUP_AFTER_DAYS): not imported.
+    too_old = models.PositiveIntegerField(default=0)
     pages = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
 

@@ -7,6 +7,12 @@ recorded as failed, so it does not move the incremental starting point (see
 `selectors.sync_incremental_since`). Records a run skips are remembered until
 one imports them (`SkippedRecord`, written by `upsert.py`). Each applied page is
 logged and counted, and so is each finished run (`metrics.py`).
+
+A run imports no event past the cleanup horizon (`CLEANUP_AFTER_DAYS`,
+`events.cleanup.past_horizon`): what `cleanup_events` deletes stays deleted.
+A successful run ends by deleting the venues no event uses any more (an event
+moved to another place, or lost its place): the sync made them orphans, and
+nothing shows a venue without an event.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from collections.abc import Callable
 from datetime import date
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from events_face.events.models import Event, Venue
+from events_face.events.cleanup import past_horizon
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
 from events_face.sync import metrics
 from events_face.sync.lock import SyncLock, SyncLockLost
@@ -53,8 +62,24 @@ def sync_run_finish(*, run: SyncRun, error: str = "") -> SyncRun:
         run.save(update_fields=["status", "error", "finished_at"])
         if run.status == SyncRun.Status.SUCCEEDED and run.mode == SyncRun.Mode.ALL:
             SkippedRecord.objects.exclude(last_run=run).delete()
+    if run.status == SyncRun.Status.SUCCEEDED:
+        orphans = orphan_venues_delete()
+        if orphans:
+            logger.info(
+                "sync run %s deleted %d venues no event uses", run.pk, orphans, extra={"sync_run": run.pk}
+            )
     metrics.RUNS.labels(mode=run.mode, outcome=run.status).inc()
     return run
+
+
+def orphan_venues_delete() -> int:
+    """Delete the venues no event uses; returns how many. One statement, its own transaction
+    (an anti-join on the venue's index, `event_venue_time_idx`). Safe beside a cleanup, which
+    deletes venues too; a page that names a venue again creates it again."""
+    with transaction.atomic():
+        in_use = Event.objects.filter(venue=OuterRef("pk"))
+        # No event refers to these rows, so nothing cascades: a plain DELETE of just them.
+        return Venue.objects.filter(~Exists(in_use))._raw_delete(Venue.objects.db)
 
 
 def _page_report(run: SyncRun, result: PageResult) -> None:
@@ -73,7 +98,7 @@ def _page_report(run: SyncRun, result: PageResult) -> None:
         },
     )  # fmt: skip
     metrics.PAGES.labels(mode=run.mode).inc()
-    for name in ("created", "updated", "unchanged", "skipped"):
+    for name in ("created", "updated", "unchanged", "skipped", "too_old"):
         metrics.RECORDS.labels(mode=run.mode, result=name).inc(getattr(result, name))
 
 
@@ -90,9 +115,12 @@ def sync_run_execute(
     Provider errors, a lost lease and a requested stop fail the run (recorded,
     not raised); anything else is recorded and re-raised.
     """
+    horizon = past_horizon()
     try:
         for page in client.pages(changed_since=run.since_date):
-            result = sync_page_apply(run=run, records=page.records, page_url=page.url, lock=lock)
+            result = sync_page_apply(
+                run=run, records=page.records, page_url=page.url, lock=lock, horizon=horizon
+            )
             _page_report(run, result)
             if on_page is not None:
                 on_page(run, result)

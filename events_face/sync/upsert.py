@@ -10,8 +10,17 @@ Guarantees:
   survive; `capacity` and `created_at` are ours and never overwritten. A record
   equal to what is stored (same `changed_at` and fields) is "unchanged" and not
   written; one older than what is stored is not applied either.
+- A venue takes its fields only from a record newer than the one that last set
+  them (`Venue.provider_changed_at`); within a page, the newest record naming it
+  wins. So a stale record (an old copy of an unchanged event) renames no venue
+  and empties no venue's extra fields. A venue missing is always created.
 - What is written is declared once, in `EVENT_COLUMNS` and `VENUE_COLUMNS`:
   column name -> how to read it from a valid record. Nothing else is written.
+- A valid record of an event earlier than `horizon` (the cleanup horizon,
+  `events.cleanup.past_horizon`) that we do not hold is not imported, nor is
+  its place: it is counted as `too_old`, so the sync does not bring back what
+  `cleanup_events` deleted. One of an event we hold is applied (it moves the
+  event into the past, where the cleanup takes it), never left stale and open.
 - Every skipped record is remembered (`SkippedRecord`, one row per record:
   one upsert per page) until a page imports it (one DELETE per page by the
   imported ids); a successful full run forgets the rest (`services.py`).
@@ -28,6 +37,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from itertools import batched
 from operator import attrgetter
 from typing import Any
@@ -39,7 +49,7 @@ from django.utils import timezone
 from events_face.events.models import Event, Venue
 from events_face.sync.lock import SyncLock
 from events_face.sync.models import SkippedRecord, SyncRun
-from events_face.sync.records import EventRecord, InvalidRecord, PlaceRecord, event_record_parse
+from events_face.sync.records import EventRecord, InvalidRecord, event_record_parse
 
 logger = logging.getLogger(__name__)
 
@@ -55,9 +65,11 @@ EVENT_COLUMNS: dict[str, Callable[[EventRecord], Any]] = {
     "venue_id": lambda record: record.place.id if record.place else None,
     "provider_changed_at": attrgetter("changed_at"),
 }
-VENUE_COLUMNS: dict[str, Callable[[PlaceRecord], Any]] = {
-    "name": attrgetter("name"),
-    "extra": attrgetter("extra"),
+# A venue's columns, read from the record (with a place) that describes it.
+VENUE_COLUMNS: dict[str, Callable[[EventRecord], Any]] = {
+    "name": attrgetter("place.name"),
+    "extra": attrgetter("place.extra"),
+    "provider_changed_at": attrgetter("changed_at"),
 }
 
 
@@ -68,6 +80,7 @@ class PageResult:
     updated: int
     unchanged: int
     skipped: int
+    too_old: int = 0
 
 
 def _raw_id(raw: Any) -> str:
@@ -217,16 +230,20 @@ def _rows_upsert(model, rows: list, columns: Iterable[str]) -> None:
 
 
 def _venues_upsert(records: list[EventRecord]) -> None:
-    places = {}
-    for record in sorted(records, key=lambda r: r.changed_at):  # the newest description wins
+    describing: dict[uuid.UUID, EventRecord] = {}  # venue id -> the newest record describing it
+    for record in sorted(records, key=attrgetter("changed_at")):  # stable: the later of equals wins
         if record.place is not None:
-            places[record.place.id] = record.place
-    stored = _stored(Venue, list(places), VENUE_COLUMNS)
+            describing[record.place.id] = record
+    stored = _stored(Venue, list(describing), VENUE_COLUMNS)
     changed = []
-    for place in places.values():
-        values = {column: read(place) for column, read in VENUE_COLUMNS.items()}
-        if stored.get(place.id) != values:
-            changed.append(Venue(id=place.id, **values))
+    for venue_id, record in describing.items():
+        current = stored.get(venue_id)
+        set_at = None if current is None else current["provider_changed_at"]
+        if current is not None and set_at is not None and record.changed_at <= set_at:
+            continue  # described by a record as new or newer already: this one is stale
+        # Newer: written even with the same name and extra, so that a record older than
+        # this one but newer than the last writer cannot rewrite the venue later.
+        changed.append(Venue(id=venue_id, **{column: read(record) for column, read in VENUE_COLUMNS.items()}))
     _rows_upsert(Venue, changed, VENUE_COLUMNS)
 
 
@@ -257,15 +274,40 @@ def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
     return created, updated, unchanged
 
 
+def _within_horizon(records: list[EventRecord], *, horizon: datetime) -> tuple[list[EventRecord], int]:
+    """(the records to apply, how many are not): a record of an event earlier than `horizon`
+    is applied only to an event we still hold (it is moved into the past, and the cleanup
+    takes it); an event we do not hold, the cleanup deleted or would delete at once."""
+    past = [record.id for record in records if record.event_time < horizon]
+    if not past:
+        return records, 0
+    held = set()
+    for chunk in batched(past, LOOKUP_CHUNK):
+        held.update(Event.objects.filter(id__in=chunk).values_list("id", flat=True))
+    kept = [record for record in records if record.event_time >= horizon or record.id in held]
+    return kept, len(records) - len(kept)
+
+
 def sync_page_apply(
-    *, run: SyncRun, records: list[Any], page_url: str = "", lock: SyncLock | None = None
+    *,
+    run: SyncRun,
+    records: list[Any],
+    page_url: str = "",
+    lock: SyncLock | None = None,
+    horizon: datetime | None = None,
 ) -> PageResult:
-    """Apply one page of raw provider records in one transaction; count what it did."""
+    """Apply one page of raw provider records in one transaction; count what it did.
+
+    Records of events earlier than `horizon` (None: no limit) are counted, not imported.
+    """
     valid, skips, duplicates = _records_parse(records, page_url=page_url)
     skipped = len(skips)
+    too_old = 0
     with transaction.atomic():
         if lock is not None:
             lock.renew()
+        if horizon is not None:
+            valid, too_old = _within_horizon(valid, horizon=horizon)
         _venues_upsert(valid)
         created, updated, unchanged = _events_upsert(valid)
         unchanged += duplicates
@@ -275,6 +317,7 @@ def sync_page_apply(
             updated=F("updated") + updated,
             unchanged=F("unchanged") + unchanged,
             skipped=F("skipped") + skipped,
+            too_old=F("too_old") + too_old,
             pages=F("pages") + 1,
         )
     # Committed: mirror the counters on the instance the caller holds.
@@ -282,9 +325,15 @@ def sync_page_apply(
     run.updated += updated
     run.unchanged += unchanged
     run.skipped += skipped
+    run.too_old += too_old
     run.pages += 1
     # With DEBUG on Django keeps every query's SQL; a long run must not grow with it.
     reset_queries()
     return PageResult(
-        records=len(records), created=created, updated=updated, unchanged=unchanged, skipped=skipped
+        records=len(records),
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        skipped=skipped,
+        too_old=too_old,
     )

@@ -6,13 +6,16 @@
 
 An `Answer` can trickle its body (`trickle_seconds` between bytes) and stream a
 body larger than memory should hold (`repeat`); `bytes_sent` records how much of
-it went out before the client hung up.
+it went out before the client hung up. `gzip_bomb` builds a small body that
+decodes to a huge one (serve it with the matching `Content-Encoding`).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -130,3 +133,25 @@ class FakeUpstream:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+# --- compressed answers -----------------------------------------------------------------------
+def gzipped(data: bytes) -> bytes:
+    """`data` as one gzip member."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return compressor.compress(data) + compressor.flush()
+
+
+@functools.cache
+def gzip_bomb(decoded_bytes: int, *, layers: int = 2) -> bytes:
+    """`decoded_bytes` zeros gzipped `layers` times over: a few KB that decode to all of it
+    (as `Content-Encoding: gzip, gzip` for two layers). Built a MiB at a time."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(1024 * 1024)
+    parts = []
+    for start in range(0, decoded_bytes, len(zeros)):
+        parts.append(compressor.compress(zeros[: decoded_bytes - start]))
+    body = b"".join(parts) + compressor.flush()
+    for _ in range(layers - 1):
+        body = gzipped(body)
+    return body

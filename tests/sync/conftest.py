@@ -8,6 +8,17 @@ import pytest
 from tests.support.processes import Emulator, start_emulator
 from tests.support.sync import TOKEN, Provider
 
+# The emulator's events lie from 60 days back to 180 ahead. Tests of other rules sync all of
+# them: the cleanup horizon (CLEANUP_AFTER_DAYS) is pushed out of the way, in this process
+# and in the `sync_events` processes tests start; test_cleanup_horizon.py sets its own.
+EVERY_EVENT_DAYS = 36500
+
+
+@pytest.fixture(autouse=True)
+def _keep_every_event(settings, monkeypatch):
+    settings.CLEANUP_AFTER_DAYS = EVERY_EVENT_DAYS
+    monkeypatch.setenv("CLEANUP_AFTER_DAYS", str(EVERY_EVENT_DAYS))
+
 
 @pytest.fixture
 def start_provider():

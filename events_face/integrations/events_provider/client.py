@@ -10,7 +10,8 @@ Guarantees:
 - A run ends: a URL seen twice in one `pages()` (a loop), or more than
   `max_pages` pages, raise `ProviderBadPage`.
 - Every request follows `integrations/http.py`: a total deadline, a body capped
-  at `max_page_bytes` (a larger page is `ProviderBadPage`), and, once
+  at `max_page_bytes`, decoded size included (a larger page, or one whose
+  compression we cannot read, is `ProviderBadPage`: the run fails), and, once
   `cancelled()` turns true, `ProviderStopped` within a fraction of a second.
 - Transient failures (5xx, 429, deadline, connection errors) are retried per
   `retry` (`Retry-After` honoured); when the tries run out, `ProviderUnavailable`.
@@ -154,6 +155,8 @@ class EventsProviderClient:
             raise ProviderUnavailable(f"{exc} (gave up after {self.retry.attempts} attempts)") from None
         except http.BodyTooLarge as exc:
             raise ProviderBadPage(f"{exc} (SYNC_MAX_PAGE_BYTES)") from None
+        except http.UnreadableBody as exc:  # stacked or unasked-for compression, a corrupt stream
+            raise ProviderBadPage(str(exc)) from None
         except http.Cancelled as exc:
             raise ProviderStopped(f"Stopped by a signal: {exc} ({url}).") from None
         return self._page(reply)

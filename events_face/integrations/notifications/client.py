@@ -11,7 +11,9 @@ raises for what the service or the network does; it classifies the answer with
 | 201, 409 (accepted now, or earlier)            | SUCCESS        |
 | 408, 425, 429, 5xx, deadline passed,           | TRANSIENT      |
 | connection error                               |                |
-| a body larger than `MAX_BODY_BYTES`            | TRANSIENT      |
+| a body larger than `MAX_BODY_BYTES` (decoded), | TRANSIENT      |
+| or one it cannot read (stacked or unasked-for  |                |
+| compression, a corrupt stream)                 |                |
 | 401, 403 (NOTIFICATIONS_TOKEN)                 | CONFIGURATION  |
 | 404 (NOTIFICATIONS_URL)                        | CONFIGURATION  |
 | other 4xx (400, 422, ...: the body is refused) | REJECTED       |
@@ -22,7 +24,7 @@ no 404 for a body, so it means NOTIFICATIONS_URL names no endpoint (a typo, or
 a deploy that briefly answers 404). A CONFIGURATION result's `detail` names
 the setting to check.
 
-An oversized body makes the answer untrustworthy, whatever its status: the
+An oversized or unreadable body makes the answer untrustworthy, whatever its status: the
 attempt is retried, with the same `id`, so an accepted notification then gets a
 (small) 409 and is marked delivered; a refused one keeps being retried up to
 the outbox's retry horizon. Only SUCCESS means "delivered". Retrying is the
@@ -76,7 +78,7 @@ class NotificationsClient:
         body = json.dumps(notification, separators=(",", ":")).encode()
         try:
             reply = http.request(self._http, "POST", self.url, limits=self.limits, content=body)
-        except (http.TransientFailure, http.BodyTooLarge) as exc:
+        except (http.TransientFailure, http.UnreadableBody) as exc:
             return SendResult(http.Verdict.TRANSIENT, detail=http.excerpt(str(exc), secrets=secrets))
         verdict = http.classify(reply.status, success=SUCCESS_STATUSES, configuration=CONFIGURATION_HINTS.keys())
         detail = http.excerpt(reply.body, secrets=secrets)

@@ -186,6 +186,8 @@ class Deployment:
         self.base_env.update(
             EVENTS_PROVIDER_URL=f"{self.provider_url}/api/events/",
             EVENTS_PROVIDER_TOKEN=PROVIDER_TOKEN,
+            # Keep even the emulator's past events (60 days back): the sync proof compares all of them.
+            CLEANUP_AFTER_DAYS="36500",
             NOTIFICATIONS_URL=f"{self.notifications_url}/api/notifications",
             NOTIFICATIONS_TOKEN=NOTIFICATIONS_TOKEN,
             NOTIFICATIONS_OWNER_ID=OWNER_ID,

@@ -16,6 +16,7 @@ import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
@@ -30,10 +31,19 @@ from events_face.events.cleanup import (
 
 
 class Command(BaseCommand):
-    help = "Delete events that took place more than --days days ago (default 7), with their registrations."
+    help = (
+        "Delete events that took place more than --days days ago (default CLEANUP_AFTER_DAYS), "
+        "with their registrations."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=7, help="age in days past which an event goes")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=settings.CLEANUP_AFTER_DAYS,
+            help="age in days past which an event goes (default CLEANUP_AFTER_DAYS, "
+            f"now {settings.CLEANUP_AFTER_DAYS}: the sync imports no older event)",
+        )
         parser.add_argument(
             "--batch-size",
             type=int,

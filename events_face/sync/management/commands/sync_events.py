@@ -3,7 +3,8 @@
 No flag: incremental, from the date the last successful run started (like
 `--all` when there is none). Exit status 0 when the run succeeded, 1 when it
 failed or could not start (configuration, another sync running). With
-`--watch`, runs incremental syncs until SIGTERM/SIGINT. A stop is honoured between
+`--watch`, runs incremental syncs until SIGTERM/SIGINT. A `--date` in the future is
+refused. Events past the cleanup horizon (CLEANUP_AFTER_DAYS) are not imported. A stop is honoured between
 pages and also ends a provider request in flight (or a wait before a retry) at
 once, failing the run; a failed run there is reported and the next one tried after the pause,
 even when it failed on an unexpected error (logged with its traceback). With SYNC_METRICS_PORT
@@ -21,6 +22,8 @@ from datetime import date
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError, close_old_connections
+from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from events_face.core.metrics import metrics_server_start
 from events_face.core.stopping import stop_on_signals
@@ -37,9 +40,16 @@ logger = logging.getLogger(__name__)
 
 def _date(value: str) -> date:
     try:
-        return date.fromisoformat(value)
+        since = date.fromisoformat(value)
     except ValueError:
         raise CommandError(f"--date must be a date as YYYY-MM-DD, not {value!r}.") from None
+    today = timezone.now().date()  # UTC, as the incremental starting point
+    if since > today:
+        raise CommandError(
+            f"--date {since.isoformat()} is in the future (today is {today.isoformat()} UTC): "
+            "no event can have changed on or after it. Give a date up to today."
+        )
+    return since
 
 
 class Command(BaseCommand):
@@ -142,12 +152,26 @@ class Command(BaseCommand):
         return _LiveProgress(run, self.stdout._out)
 
     def _summary(self, run: SyncRun, seconds: float) -> None:
-        since = run.since_date.isoformat() if run.since_date else "the beginning"
-        line = (
-            f"sync {run.status} ({run.mode}, changed since {since}): "
-            f"{run.created} created, {run.updated} updated, {run.unchanged} unchanged, "
-            f"{run.skipped} skipped; {run.pages} pages in {seconds:.1f}s"
-        )
+        line = ngettext(
+            "sync %(status)s (%(mode)s, changed since %(since)s): %(created)d created, %(updated)d updated, "
+            "%(unchanged)d unchanged, %(skipped)d skipped, %(too_old)d past the cleanup horizon; "
+            "%(pages)d page in %(seconds).1fs",
+            "sync %(status)s (%(mode)s, changed since %(since)s): %(created)d created, %(updated)d updated, "
+            "%(unchanged)d unchanged, %(skipped)d skipped, %(too_old)d past the cleanup horizon; "
+            "%(pages)d pages in %(seconds).1fs",
+            run.pages,
+        ) % {
+            "status": run.status,
+            "mode": run.mode,
+            "since": run.since_date.isoformat() if run.since_date else gettext("the beginning"),
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "skipped": run.skipped,
+            "too_old": run.too_old,
+            "pages": run.pages,
+            "seconds": seconds,
+        }
         (self.stdout if run.status == SyncRun.Status.SUCCEEDED else self.stderr).write(line)
 
     # --- configuration and signals ---------------------------------------------------------------------
@@ -207,6 +231,7 @@ class _LiveProgress:
             self.task,
             detail=(
                 f"{run.pages:,} pages, {self.records:,} records, {rate:,.0f}/s "
-                f"[dim](+{run.created:,} ~{run.updated:,} ={run.unchanged:,} skipped {run.skipped:,})[/]"
+                f"[dim](+{run.created:,} ~{run.updated:,} ={run.unchanged:,} skipped {run.skipped:,} "
+                f"too old {run.too_old:,})[/]"
             ),
         )
