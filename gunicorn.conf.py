@@ -109,6 +109,14 @@ def on_starting(server):
         server._private_metrics_dir = folder
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     server.log.info("Prometheus multiprocess metrics in %s", folder)
+    if not environment.debug() and workers > 1 and environment.rate_limit_counters_per_process():
+        # The rule of the system check events_face.E004 (`manage.py check --deploy`).
+        server.log.warning(
+            "Rate limits are counted per worker: %d workers let %d times each limit through. "
+            "Set CACHE_URL (or THROTTLE_CACHE_URL) to a shared cache such as redis://127.0.0.1:6379/0, "
+            "or WEB_CONCURRENCY=1 (events_face.E004).",
+            workers, workers,
+        )
 
 
 def child_exit(server, worker):

@@ -166,7 +166,8 @@ def test_the_boolean_words_are_read_in_any_case(monkeypatch, value, expected):
 
 def errors(*, tags=(SETTINGS_TAG,)) -> dict[str, str]:
     """{check id: message and hint} of the project's checks that fail with the current settings."""
-    return {message.id: f"{message.msg} {message.hint}" for message in run_checks(tags=list(tags))}
+    found = run_checks(tags=list(tags), include_deployment_checks=True)
+    return {message.id: f"{message.msg} {message.hint}" for message in found if message.id.startswith("events_face.")}
 
 
 @override_settings(DEBUG=True)  # as `make run` has it (pytest-django turns DEBUG off)
@@ -222,10 +223,28 @@ def test_one_process_development_or_a_shared_cache_pass_E004(overrides):
 
 def test_production_with_gunicorns_default_process_count_and_no_cache_url_is_refused():
     """WEB_CONCURRENCY unset: gunicorn's default, 2 per core + 1, is more than one."""
-    result = manage("check", **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50))
+    result = manage("check", "--deploy", **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50))
 
     assert result.returncode == 1
     assert "events_face.E004" in result.stderr and "CACHE_URL" in result.stderr
+
+
+def test_e004_is_a_deployment_check_that_stops_no_other_command():
+    """migrate, worker and production-like benchmarks run without a shared cache; check --deploy refuses."""
+    result = manage("check", **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50))
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_gunicorn_warns_at_start_when_its_workers_count_rate_limits_apart(tmp_path):
+    from tests.support.gunicorn import gunicorn_start
+
+    server = gunicorn_start(
+        tmp_path, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), WEB_CONCURRENCY="2", LOG_FORMAT="text",
+    )  # fmt: skip
+    server.stop()
+
+    assert "events_face.E004" in server.error_log.read_text()
 
 
 @override_settings(OUTBOX_LEASE_SECONDS=30, OUTBOX_HTTP_TIMEOUT=10.0)
@@ -250,7 +269,7 @@ def test_counters_in_the_response_caches_store_is_W003():
 
 def test_manage_check_reports_every_problem_at_once():
     result = manage(
-        "check", **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50),
+        "check", "--deploy", **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(50),
         LANGUAGE_CODE="de", NOTIFICATIONS_TIME_ZONE="Nowhere", AXES_FAILURE_LIMIT="0",
         OUTBOX_LEASE_SECONDS="5", NUM_PROXIES="1",
     )  # fmt: skip

@@ -1,14 +1,14 @@
 """Every rule that spans settings, as a Django system check.
 
-`manage.py check` reports all of them at once; every management command runs
-them before it starts (`worker` refuses to start on events_face.E005), and so
-does each gunicorn worker (config/wsgi.py), which then fails to boot and
-stops the server. Each message names the variable to fix.
+`manage.py check --deploy` reports all of them at once (plain `check` all but
+E004, a deployment check); every management command runs them before it
+starts (`worker` refuses to start on events_face.E005). Each message names the
+variable to fix.
 
     events_face.E001  LANGUAGE_CODE is one of LANGUAGES
     events_face.E002  NOTIFICATIONS_TIME_ZONE is a time zone
     events_face.E003  AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES are at least 1
-    events_face.E004  production with several web processes shares its rate-limit counters
+    events_face.E004  production with several web processes shares its rate-limit counters (--deploy)
     events_face.E005  an outbox lease outlasts three HTTP deadlines
     events_face.W001  NUM_PROXIES is deprecated by TRUSTED_PROXIES
     events_face.W002  USE_X_FORWARDED_PROTO is deprecated by TRUSTED_PROXIES
@@ -80,10 +80,13 @@ def admin_lockout_counts(app_configs, **kwargs) -> list:
     ]
 
 
-@register(SETTINGS_TAG)
+@register(SETTINGS_TAG, deploy=True)
 def rate_limits_shared_by_web_processes(app_configs, **kwargs) -> list:
     """Counters in each process's memory let N processes admit N times the rate.
 
+    A deployment check (`manage.py check --deploy`, the production checklist): it
+    concerns the web processes, so it does not stop `migrate`, `worker` or a
+    benchmark's production-like run. gunicorn.conf.py warns at start on the same rule.
     Development (DEBUG=true) is left alone: `make run` serves from one process.
     """
     if settings.DEBUG or settings.WEB_CONCURRENCY <= 1:

@@ -96,6 +96,21 @@ def web_processes() -> int:
     return whole_number("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1, minimum=1)
 
 
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def rate_limit_counters_per_process() -> bool:
+    """Whether the rate-limit counters live in each process's memory (config/settings/cache.py).
+
+    THROTTLE_CACHE_URL if set; otherwise they follow CACHE_URL onto Redis, and
+    stay per process for any other CACHE_URL (or none).
+    """
+    throttle_url = raw("THROTTLE_CACHE_URL")
+    if throttle_url:
+        return throttle_url.startswith(("locmemcache:", "dummycache:"))
+    return not raw("CACHE_URL").startswith(REDIS_SCHEMES)
+
+
 def trusted_proxies() -> list[str]:
     """TRUSTED_PROXIES: addresses or networks of the proxies that connect to this server.
 

@@ -25,6 +25,7 @@ refuses to start without a real SECRET_KEY and turns on the HTTPS hardening
     monitoring.py      metrics and logging
 """
 
+# ruff: noqa: I001  (in the order above: a later module may read an earlier one's names)
 from .core import *  # noqa: F403
 from .database import *  # noqa: F403
 from .cache import *  # noqa: F403

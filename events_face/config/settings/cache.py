@@ -7,13 +7,13 @@ each one's Redis `maxmemory-policy`.
 
 Both default to memory of each process. With more than one web process in
 production that multiplies every rate limit by the number of processes, and
-the system check events_face.E004 refuses it (config/checks.py): point
-CACHE_URL at a shared cache.
+the deployment check events_face.E004 refuses it (config/checks.py) and
+gunicorn warns at start: point CACHE_URL at a shared cache.
 """
 
 from urllib.parse import urlsplit, urlunsplit
 
-from events_face.config.environment import env, raw
+from events_face.config.environment import REDIS_SCHEMES, env, raw
 
 # --- Configured -----------------------------------------------------------------------
 CACHE_URL = env.str("CACHE_URL", default="locmemcache://events-face")
@@ -55,7 +55,7 @@ def cache_from_url(url: str, *, location: str) -> dict:
 
 
 def default_throttle_cache_url(cache_url: str) -> str:
-    if cache_url.startswith(("redis://", "rediss://")):
+    if cache_url.startswith(REDIS_SCHEMES):
         return next_redis_database(cache_url)
     return "locmemcache://events-face-throttle"
 
