@@ -1,7 +1,7 @@
 from django.apps import AppConfig
 
 
-class ConfigConfig(AppConfig):
+class SettingsChecksConfig(AppConfig):
     """Not a feature: the home of the settings' system checks (config/checks.py)."""
 
     name = "events_face.config"
