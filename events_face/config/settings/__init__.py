@@ -5,8 +5,8 @@ One module per concern, read in this order; each reads what the operator sets
 computed from them. Reading a variable that cannot be read (a DEBUG that is not
 a boolean, no SECRET_KEY in production) stops the process with one line naming
 it (config/environment.py). Rules that span several settings are Django system
-checks (config/checks.py): `manage.py check` reports every one at once, with an
-id and the variable to fix.
+checks (config/checks.py): `manage.py check --deploy` reports every one at once,
+with an id and the variable to fix.
 
 Defaults are safe for local use: SQLite in the project folder, DEBUG on,
 built-in emulators for the upstream services. With DEBUG=false the service
