@@ -287,6 +287,7 @@ def test_manage_check_reports_every_problem_at_once():
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1"),
         ("redis://:secret@cache.internal:6380/4?key_prefix=ef", "redis://:secret@cache.internal:6380/5?key_prefix=ef"),
         ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/1"),
+        ("redis://127.0.0.1:6379/15", "redis://127.0.0.1:6379/14"),  # the last of a default Redis's 16
         ("locmemcache://events-face", "locmemcache://events-face-throttle"),
     ],
 )

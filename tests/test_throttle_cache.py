@@ -17,7 +17,7 @@ import pytest
 import redis
 from django.core.cache import caches
 
-from events_face.config.settings.cache import cache_from_url
+from events_face.config.settings.cache import cache_from_url, default_throttle_cache_url
 from tests.support.polling import wait_until
 from tests.support.processes import free_port
 from tests.support.redis_server import REDIS_URL, redis_or_skip
@@ -109,12 +109,12 @@ def test_a_counter_in_the_responses_lru_redis_is_evicted_which_is_why_they_are_a
 
 
 def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, settings):
-    """CACHE_URL redis://.../N: the counters default to database N+1; clearing the responses leaves them."""
-    redis_or_skip()
+    """CACHE_URL redis://.../N: the counters default to another database; emptying the responses' leaves them.
+
+    Keys are removed by this test's prefix, never by FLUSHDB: other tests share these databases."""
+    responses = redis_or_skip()
     prefix = f"ef-test-{uuid.uuid4().hex}"
     response_url = f"{REDIS_URL}?key_prefix={prefix}"
-    from events_face.config.settings.cache import default_throttle_cache_url
-
     limited(
         settings,
         {
@@ -122,14 +122,18 @@ def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, s
             "throttle": cache_from_url(default_throttle_cache_url(response_url), location=""),
         },
     )
+    counters = redis.Redis.from_url(default_throttle_cache_url(REDIS_URL))
     try:
         assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
+        assert list(counters.scan_iter(f"{prefix}:*")), "the counters are in their own database"
 
-        caches["default"].clear()
+        for key in responses.scan_iter(f"{prefix}:*"):
+            responses.delete(key)
 
         assert login(api_client).status_code == 429
     finally:
-        caches["throttle"].clear()
+        for key in counters.scan_iter(f"{prefix}:*"):
+            counters.delete(key)
 
 
 def test_the_per_process_response_cache_culls_entries_but_not_the_counters(api_client, settings):

@@ -17,8 +17,8 @@ from events_face.config.environment import REDIS_SCHEMES, env, raw
 
 # --- Configured -----------------------------------------------------------------------
 CACHE_URL = env.str("CACHE_URL", default="locmemcache://events-face")
-# Default: CACHE_URL's Redis server, database number + 1; per process like the
-# response cache when CACHE_URL is not Redis.
+# Default: CACHE_URL's Redis server, database number + 1 (14 for 15); per process
+# like the response cache when CACHE_URL is not Redis.
 THROTTLE_CACHE_URL = raw("THROTTLE_CACHE_URL")
 # Longest life of a cached event list/detail response, in seconds; 0 turns the
 # response cache off. A write to events or venues makes every entry obsolete at
@@ -27,11 +27,19 @@ API_CACHE_SECONDS = env.int("API_CACHE_SECONDS", default=300)
 
 
 # --- Computed -------------------------------------------------------------------------
+# Redis has databases 0-15 unless its `databases` option says otherwise.
+LAST_DEFAULT_REDIS_DATABASE = 15
+
+
 def next_redis_database(url: str) -> str:
-    """The same Redis server, the next database number (redis://h:6379/0 -> redis://h:6379/1)."""
+    """The same Redis server, another database: the next number (redis://h:6379/0 -> redis://h:6379/1),
+    or the one before for 15, the last a default Redis has."""
     parts = urlsplit(url)
     number = parts.path.strip("/") or "0"
-    return urlunsplit(parts._replace(path=f"/{int(number) + 1}" if number.isdigit() else parts.path))
+    if not number.isdigit():
+        return url
+    other = int(number) + 1 if int(number) < LAST_DEFAULT_REDIS_DATABASE else int(number) - 1
+    return urlunsplit(parts._replace(path=f"/{other}"))
 
 
 def cache_from_url(url: str, *, location: str) -> dict:
