@@ -7,39 +7,36 @@ them are listed in `.env.example`. gunicorn reads this file itself
 
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
-import environ
+# The rules gunicorn shares with the Django settings (booleans, LOG_FORMAT, WEB_CONCURRENCY,
+# TRUSTED_PROXIES, SECRET_KEY) have one home, Django-free; it also reads `.env`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from events_face.config import environment  # noqa: E402
 
-# The same `.env` the Django settings read; variables already set win.
-environ.Env.read_env(Path(__file__).resolve().parent / ".env", overwrite=False)
+_whole_number = environment.whole_number
 
-
-def _whole_number(name: str, default: int, *, minimum: int) -> int:
-    """The variable `name` as an integer; anything else stops the server, naming it.
-
-    (A WEB_CONCURRENCY of 0 would otherwise start a server that listens and never answers.)
-    """
-    raw = os.environ.get(name) or ""
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if value < minimum:
-        raise SystemExit(f"{name} must be a whole number, at least {minimum}, not {raw!r} (see .env.example).")
-    return value
-
+# Refuse at once, in one line, what every worker would refuse (config/environment.py).
+environment.secret_key()
 
 bind = os.environ.get("GUNICORN_BIND") or f"0.0.0.0:{_whole_number('PORT', 8000, minimum=1)}"
-# The usual rule for a synchronous worker that waits on the database: two per
-# core plus one. WEB_CONCURRENCY is the name hosting platforms set.
-workers = _whole_number("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1, minimum=1)
+# Two per core plus one by default (environment.web_processes; the settings' system
+# check events_face.E004 reads the same number).
+workers = environment.web_processes()
 # More than 1 switches to gthread workers: each thread keeps its own database connection.
 threads = _whole_number("GUNICORN_THREADS", 1, minimum=1)
 wsgi_app = "events_face.config.wsgi:application"
+
+# Which peers may set X-Forwarded-Proto (and so make a request HTTPS): TRUSTED_PROXIES,
+# the same addresses the Django settings believe. None by default: gunicorn's own
+# default, 127.0.0.1, would let any local client claim HTTPS. (The deprecated
+# USE_X_FORWARDED_PROTO=true without TRUSTED_PROXIES keeps the old local proxy.)
+forwarded_allow_ips = ",".join(
+    environment.trusted_proxies()
+    or (["127.0.0.1", "::1"] if environment.boolean("USE_X_FORWARDED_PROTO", default=False) else [])
+)
 
 # A request that takes longer than this kills its worker (the master starts another); 0: never.
 timeout = _whole_number("GUNICORN_TIMEOUT", 30, minimum=0)
@@ -51,7 +48,8 @@ keepalive = _whole_number("GUNICORN_KEEPALIVE", 5, minimum=0)
 max_requests = _whole_number("GUNICORN_MAX_REQUESTS", 0, minimum=0)
 max_requests_jitter = max_requests // 10
 
-# One access-log line per request on stdout, with the request id the service echoes.
+# One access-log line per request on stdout, with the request id the service echoes. The
+# address (%(h)s) is the client's: behind TRUSTED_PROXIES, core/proxies.py puts it in REMOTE_ADDR.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
 # Calendar feed tokens (secret URLs) are redacted from every access-log line.
@@ -62,13 +60,7 @@ errorlog = "-"
 control_socket_disable = True
 
 
-def _log_format() -> str:
-    """LOG_FORMAT as the Django settings read it: json by default when DEBUG is false."""
-    debug = environ.Env().bool("DEBUG", default=True) if os.environ.get("DEBUG") else True
-    return os.environ.get("LOG_FORMAT") or ("text" if debug else "json")
-
-
-if _log_format() == "json":
+if environment.log_format() == "json":
     # gunicorn's own lines (start-up, worker exits, the access log) in the same
     # JSON shape as the service's, so one log pipeline reads every line.
     logconfig_dict = {
@@ -119,6 +111,14 @@ def on_starting(server):
         server._private_metrics_dir = folder
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     server.log.info("Prometheus multiprocess metrics in %s", folder)
+    if not environment.debug() and workers > 1 and environment.rate_limit_counters_per_process():
+        # The rule of the system check events_face.E004 (`manage.py check --deploy`).
+        server.log.warning(
+            "Rate limits are counted per worker: %d workers let %d times each limit through. "
+            "Set CACHE_URL (or THROTTLE_CACHE_URL) to a shared cache such as redis://127.0.0.1:6379/0, "
+            "or WEB_CONCURRENCY=1 (events_face.E004).",
+            workers, workers,
+        )
 
 
 def child_exit(server, worker):

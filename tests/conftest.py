@@ -1,11 +1,19 @@
 """Fixtures shared by the whole suite: API clients and users. Factories live in `tests/support/factories.py`."""
 
+from pathlib import Path
+
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.utils import translation
 from rest_framework.test import APIClient
 
 from tests.support.factories import bearer, make_staff_user, make_user
+
+
+def pytest_configure(config):
+    """var/: the SQLite test database's folder (config/settings/database.py), and var/static, which
+    WhiteNoise serves from with DEBUG off (`collectstatic` fills it). The settings create nothing."""
+    (Path(__file__).resolve().parent.parent / "var" / "static").mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +34,9 @@ def english_unless_asked(settings):
 
 @pytest.fixture(autouse=True)
 def fresh_throttle_counters():
-    """Each test starts with no requests counted against the auth rate limit."""
-    cache.clear()
+    """Each test starts with no requests counted against a rate limit, and no cached response."""
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

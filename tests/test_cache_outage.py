@@ -13,13 +13,13 @@ from tests.support.factories import make_event
 
 pytestmark = pytest.mark.django_db
 
-UNREACHABLE_REDIS = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": "redis://127.0.0.1:9/0",
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
+UNREACHABLE = {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:9/0",
+    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
 }
+# The responses' cache and the rate-limit counters' (config/settings/cache.py).
+UNREACHABLE_REDIS = {"default": UNREACHABLE, "throttle": {**UNREACHABLE, "LOCATION": "redis://127.0.0.1:9/1"}}
 
 
 @pytest.fixture

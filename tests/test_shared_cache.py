@@ -10,8 +10,10 @@ import uuid
 
 import httpx
 import pytest
+import redis
 from django.db import connection
 
+from events_face.config.settings.cache import default_throttle_cache_url
 from events_face.events.models import Event
 from tests.support.catalogue import catalogue_write_unversioned
 from tests.support.factories import bearer, make_event, make_user
@@ -28,8 +30,10 @@ def shared_redis():
     client = redis_or_skip()
     prefix = f"ef-test-{uuid.uuid4().hex}"
     yield f"{REDIS_URL}?key_prefix={prefix}", client, prefix
-    for key in client.scan_iter(f"{prefix}:*"):
-        client.delete(key)
+    # The rate-limit counters default to the next database (config/settings/cache.py).
+    for database in (client, redis.Redis.from_url(default_throttle_cache_url(REDIS_URL))):
+        for key in database.scan_iter(f"{prefix}:*"):
+            database.delete(key)
 
 
 @pytest.fixture
@@ -62,9 +66,10 @@ def test_the_auth_rate_limit_counts_requests_to_both_servers_together(two_server
     # 5/min from this address in all: the sixth is refused, whichever server it reaches.
     assert statuses[:5] == [401] * 5, statuses
     assert statuses[5:] == [429] * 3, statuses
-    _, client, prefix = shared_redis
-    assert any(b"throttle_auth" in key for key in client.scan_iter(f"{prefix}:*")), (
-        "counters live under the URL's key_prefix"
+    _, _, prefix = shared_redis
+    counters = redis.Redis.from_url(default_throttle_cache_url(REDIS_URL))
+    assert any(b"throttle_auth" in key for key in counters.scan_iter(f"{prefix}:*")), (
+        "counters live in the next database number, under the URL's key_prefix"
     )
 
 

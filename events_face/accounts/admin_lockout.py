@@ -17,8 +17,9 @@ so the handler here ignores every request outside the admin, and
 `AXES_ONLY_ADMIN_SITE` keeps the lockout check to the admin.
 
 The client IP is the one the API's throttle uses (DRF's `get_ident`:
-REMOTE_ADDR, or with `NUM_PROXIES` the address the nearest proxies saw), so
-both limits count the same client. `manage.py axes_reset` (or
+REMOTE_ADDR, which core/proxies.py sets to the client's address behind
+`TRUSTED_PROXIES`; with the deprecated `NUM_PROXIES`, the address the nearest
+proxies saw), so both limits count the same client. `manage.py axes_reset` (or
 `axes_reset_username NAME`) lifts lockouts at once.
 """
 
@@ -49,8 +50,8 @@ class AdminLoginAttempts(AxesDatabaseHandler):
 def client_ip(request) -> str | None:
     """The client's address as the API's throttle sees it; REMOTE_ADDR if that is not an IP address.
 
-    A forwarded value that is not an address (NUM_PROXIES set higher than the
-    proxies really in front) would not fit django-axes' address column.
+    A forwarded value that is not an address (the deprecated NUM_PROXIES set higher
+    than the proxies really in front) would not fit django-axes' address column.
     """
     ident = BaseThrottle().get_ident(request)
     try:

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from events_face.events.models import Event, Venue
 from events_face.events.cleanup import past_horizon
+from events_face.events.models import Event, Venue
 from events_face.integrations.events_provider.client import EventsProviderClient, ProviderError
 from events_face.sync import metrics
 from events_face.sync.lock import SyncLock, SyncLockLost

@@ -1,0 +1,152 @@
+"""Rate-limit counters live in their own cache (`throttle`): response entries cannot push them out.
+
+Against real Redis. A Redis under memory pressure with an LRU policy evicts
+keys; if counters shared that store with rendered responses, a client could
+flood the response cache and start its count again. With the counters in a
+store of their own (noeviction), filling the response cache changes nothing.
+The same holds for the per-process default, whose response cache culls a
+third of its entries when full.
+"""
+
+import contextlib
+import shutil
+import subprocess
+import uuid
+
+import pytest
+import redis
+from django.core.cache import caches
+
+from events_face.config.settings.cache import cache_from_url, default_throttle_cache_url
+from tests.support.polling import wait_until
+from tests.support.processes import free_port
+from tests.support.redis_server import REDIS_URL, redis_or_skip
+
+pytestmark = pytest.mark.django_db
+
+LIMIT = "3/min"
+PAGE = "x" * 20_000  # bytes: about a rendered event page
+
+
+def login(api_client):
+    return api_client.post("/api/auth/login", {"username": "nobody", "password": "guess"}, format="json")
+
+
+def fill_the_response_cache(megabytes: int) -> None:
+    cache = caches["default"]
+    for i in range(megabytes * 1024 * 1024 // len(PAGE)):
+        # A noeviction server refuses what does not fit, as a full one does in production.
+        with contextlib.suppress(redis.exceptions.OutOfMemoryError):
+            cache.set(f"page-{i}", PAGE, timeout=600)
+
+
+def limited(settings, caches_config: dict) -> None:
+    settings.CACHES = caches_config
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": LIMIT},
+    }
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """Start a redis-server of this test's own (maxmemory is per server): its URL for given options."""
+    if not shutil.which("redis-server"):
+        pytest.skip("no redis-server binary")
+    started = []
+
+    def start(*options: str) -> str:
+        port = free_port()
+        process = subprocess.Popen(
+            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(tmp_path), *options],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        started.append(process)
+        client = redis.Redis(port=port, socket_connect_timeout=0.5)
+        wait_until(lambda: _answers(client), timeout=30, message=f"redis-server on {port} answers")
+        return f"redis://127.0.0.1:{port}/0"
+
+    yield start
+    for process in started:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _answers(client: redis.Redis) -> bool:
+    try:
+        return client.ping()
+    except redis.RedisError:
+        return False
+
+
+def test_filling_the_response_cache_of_an_lru_redis_does_not_evict_a_throttle_counter(
+    api_client, settings, private_redis
+):
+    responses = private_redis("--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru")
+    counters = private_redis("--maxmemory-policy", "noeviction")
+    limited(settings, {"default": cache_from_url(responses, location=""), "throttle": cache_from_url(counters, location="")})
+    assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
+
+    fill_the_response_cache(megabytes=16)
+
+    assert caches["default"].get("page-0") is None, "the response cache did evict"
+    assert login(api_client).status_code == 429
+
+
+def test_a_counter_in_the_responses_lru_redis_is_evicted_which_is_why_they_are_apart(
+    api_client, settings, private_redis
+):
+    """The failure the separate alias prevents, shown on the same real server."""
+    shared = private_redis("--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru")
+    config = cache_from_url(shared, location="")
+    limited(settings, {"default": config, "throttle": config})
+    assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
+
+    fill_the_response_cache(megabytes=16)
+
+    assert login(api_client).status_code == 401
+
+
+def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, settings):
+    """CACHE_URL redis://.../N: the counters default to another database; emptying the responses' leaves them.
+
+    Keys are removed by this test's prefix, never by FLUSHDB: other tests share these databases."""
+    responses = redis_or_skip()
+    prefix = f"ef-test-{uuid.uuid4().hex}"
+    response_url = f"{REDIS_URL}?key_prefix={prefix}"
+    limited(
+        settings,
+        {
+            "default": cache_from_url(response_url, location=""),
+            "throttle": cache_from_url(default_throttle_cache_url(response_url), location=""),
+        },
+    )
+    counters = redis.Redis.from_url(default_throttle_cache_url(REDIS_URL))
+    try:
+        assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
+        assert list(counters.scan_iter(f"{prefix}:*")), "the counters are in their own database"
+
+        for key in responses.scan_iter(f"{prefix}:*"):
+            responses.delete(key)
+
+        assert login(api_client).status_code == 429
+    finally:
+        for key in counters.scan_iter(f"{prefix}:*"):
+            counters.delete(key)
+
+
+def test_the_per_process_response_cache_culls_entries_but_not_the_counters(api_client, settings):
+    limited(
+        settings,
+        {
+            "default": cache_from_url("locmemcache://", location="cull-responses"),
+            "throttle": cache_from_url("locmemcache://", location="cull-counters"),
+        },
+    )
+    assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
+
+    for i in range(3 * 5000):  # three times MAX_ENTRIES: culled again and again
+        caches["default"].set(f"page-{i}", "x", timeout=600)
+
+    assert login(api_client).status_code == 429
