@@ -20,14 +20,14 @@ import httpx
 import pytest
 
 from events_face.events.models import Event
+from events_face.launcher import emulator_start, free_port
 from events_face.sync.models import SyncRun
 from tests.support.outbox import OWNER_ID, NotificationsService, make_message
 from tests.support.outbox import TOKEN as NOTIFICATIONS_TOKEN
 from tests.support.polling import wait_until
-from tests.support.processes import PROJECT_DIR, free_port, start_emulator
+from tests.support.processes import PROJECT_DIR, production_env
 from tests.support.sync import TOKEN as PROVIDER_TOKEN
 from tests.support.sync import Provider
-from tests.support.web import production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,9 +102,9 @@ def systemd_entries() -> list[Entry]:
 @pytest.fixture
 def upstreams():
     provider = Provider(
-        start_emulator("provider", "--events", str(PROVIDER_EVENTS), "--seed", "3", "--token", PROVIDER_TOKEN)
+        emulator_start("provider", "--events", str(PROVIDER_EVENTS), "--seed", "3", "--token", PROVIDER_TOKEN)
     )
-    notifications = NotificationsService(start_emulator("notifications", "--token", NOTIFICATIONS_TOKEN))
+    notifications = NotificationsService(emulator_start("notifications", "--token", NOTIFICATIONS_TOKEN))
     yield provider, notifications
     provider.emulator.stop()
     notifications.close()
