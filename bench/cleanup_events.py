@@ -39,7 +39,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+from bench.scratch_database import scratch_database_create, scratch_database_drop, scratch_database_migrate  # noqa: E402
 
 DATABASE_NAME = "events_face_bench_cleanup"
 KEPT_EVENTS = 1000  # recent and upcoming events (with a registration each) that must survive
@@ -239,18 +239,7 @@ def main() -> int:
         return 0
 
     url = scratch_database_create(DATABASE_NAME, vendor=args.database)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "events_face.config.settings",
-        # Production-like: no query log, quiet; the secret is never used to sign anything here.
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=PROJECT_DIR, env=env, check=True
-    )
+    env = scratch_database_migrate(url)
     manage = [sys.executable, "manage.py", "cleanup_events", "--days", str(DAYS)]
     plan = [("`cleanup_events --dry-run` (idle reference)", [*manage, "--dry-run"], False)]
     for batch_size in [size for size in args.batch_sizes.split(",") if size] or [None]:
