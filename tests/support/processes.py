@@ -3,6 +3,7 @@ and the production web server's environment. Starting, awaiting and stopping the
 (emulators, gunicorn) is `events_face/launcher.py`'s, as for `make run` and the benchmarks."""
 
 import os
+import pty
 import secrets
 import subprocess
 import sys
@@ -32,6 +33,24 @@ def manage(*args: str, env: dict[str, str], **popen_kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, **popen_kwargs
     )
+
+
+def manage_in_terminal(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+    """Run a `manage.py` command under a pseudo-terminal, as an operator would; (exit code, all it wrote)."""
+    controller, terminal = pty.openpty()
+    process = manage(*args, env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=timeout), output.decode(errors="replace")
 
 
 def production_env(**overrides: str) -> dict[str, str]:
