@@ -71,8 +71,8 @@ INSERT INTO events_event (id, name, event_time, registration_deadline, status, v
            md5('venue' || (k % {kept_venues}))::uuid, NULL, now(), now(), now()
     FROM generate_series(0, {kept} - 1) k;
 INSERT INTO events_registration (id, event_id, user_id, full_name, email, confirmation_code,
-                                 idempotency_key, created_at)
-    SELECT gen_random_uuid(), id, NULL, 'Reg', id || '@example.com', '000000', NULL, now()
+                                 idempotency_key, created_at, language)
+    SELECT gen_random_uuid(), id, NULL, 'Reg', id || '@example.com', '000000', NULL, now(), 'en'
     FROM events_event;
 """
 
@@ -122,7 +122,7 @@ def load_sqlite(path: str, *, old: int) -> None:
         )  # fmt: skip
         connection.executemany(
             "INSERT INTO events_registration (id, event_id, user_id, full_name, email, confirmation_code, "
-            "idempotency_key, created_at) VALUES (?, ?, NULL, 'Reg', ?, '000000', NULL, ?)",
+            "idempotency_key, created_at, language) VALUES (?, ?, NULL, 'Reg', ?, '000000', NULL, ?, 'en')",
             (
                 (_uuid("registration", n), id_, f"{id_}@example.com", stamp(now))
                 for n, (id_, *_) in enumerate(events)

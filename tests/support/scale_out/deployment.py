@@ -2,7 +2,8 @@
 
 Two gunicorn servers (`gunicorn -c gunicorn.conf.py`, two workers each, one
 free port each), outbox workers, one `sync_events --watch`, and the two
-emulators. Every process runs in a session of its own, so a signal reaches
+emulators; the servers and emulators started by `events_face/launcher.py`, as
+everywhere else. Every process leads a process group of its own, so a signal reaches
 exactly the process it is meant for and `stop_all` can kill a whole process
 group (a gunicorn master and its workers) whatever state it is in. Each
 process writes its output to a log file of its own, kept after the run.
