@@ -171,7 +171,10 @@ def _run(stack: Stack) -> int:
     port = _port_setting("PORT", 8000)
     base = f"http://{HOST}:{port}"
     lines = []
-    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--no-input"], cwd=PROJECT_DIR)
+    # In a group of its own too: a Ctrl-C during the migrations stops devstack, which ends them quietly.
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input"], cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, process_group=0
+    )
     if migrate.returncode != 0:
         return migrate.returncode
     if not _configured("EVENTS_PROVIDER_URL"):
