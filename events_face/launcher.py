@@ -98,6 +98,14 @@ def ready_wait(
         time.sleep(POLL_INTERVAL)
 
 
+def url_answers_200(url: str) -> bool:
+    """Whether a GET of `url` answers 200 now (no answer: False)."""
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def _tail(output: Path | None, characters: int = 3000) -> str:
     if output is None:
         return ""
@@ -210,14 +218,8 @@ class GunicornServer:
         """Until `ready_path` (/api/health/: Django imported, the database reached) answers 200;
         NotReady if it exits first."""
 
-        def healthy() -> bool:
-            try:
-                return httpx.get(f"{self.base_url}{self.ready_path}", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
         ready_wait(
-            healthy, process=self.process, timeout=timeout, what=f"healthy at {self.base_url}",
+            lambda: url_answers_200(f"{self.base_url}{self.ready_path}"), process=self.process, timeout=timeout, what=f"healthy at {self.base_url}",
             output=self.error_log_path or self.log_path,
         )  # fmt: skip
 

@@ -16,11 +16,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from events_face.events.models import Event
-from events_face.launcher import emulator_start, free_port
+from events_face.launcher import emulator_start, free_port, url_answers_200
 from events_face.sync.models import SyncRun
 from tests.support.outbox import OWNER_ID, NotificationsService, make_message
 from tests.support.outbox import TOKEN as NOTIFICATIONS_TOKEN
@@ -149,7 +148,7 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
 
         message = make_message()
         wait_until(
-            lambda: web_is_healthy(port), timeout=60, message="the web server answers its health check"
+            lambda: url_answers_200(f"http://127.0.0.1:{port}/api/health/"), timeout=60, message="the web server answers its health check"
         )
         wait_until(
             lambda: str(message.id) in notifications.accepted_ids(), timeout=60, message="a worker delivers"
@@ -178,13 +177,6 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
 
     for name, code in codes.items():
         assert code == 0, f"{name} exited {code} on SIGTERM:\n{log_text(tmp_path, name)}"
-
-
-def web_is_healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/health/", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def log_text(tmp_path: Path, name: str) -> str:

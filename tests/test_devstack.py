@@ -13,10 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 
-from events_face.launcher import PROJECT_DIR, emulator_start, free_port, port_is_free
+from events_face.launcher import PROJECT_DIR, emulator_start, free_port, port_is_free, url_answers_200
 from tests.support.polling import wait_until
 
 STARTUP_TIMEOUT = 180  # seconds: migrate on a new database, two emulators and three Django processes
@@ -113,7 +112,7 @@ def test_stopping_is_silent_and_exits_0(tmp_path, stop, sigint_ignored):
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
         wait_until(
-            lambda: devstack.poll() is not None or (web_healthy(base) and "outbox worker" in output.read_text()),
+            lambda: devstack.poll() is not None or (url_answers_200(f"{base}/api/health/") and "outbox worker" in output.read_text()),
             timeout=STARTUP_TIMEOUT, message="make run is up: the web server answers and the worker runs",
         )  # fmt: skip
         assert devstack.poll() is None, output.read_text()
@@ -133,9 +132,3 @@ def test_stopping_is_silent_and_exits_0(tmp_path, stop, sigint_ignored):
     for name in ("PORT", "PROVIDER_EMULATOR_PORT", "NOTIFICATIONS_EMULATOR_PORT"):
         assert port_is_free(int(env[name])), f"{name} still taken:\n{text}"
 
-
-def web_healthy(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/api/health/", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
