@@ -39,7 +39,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+from bench.scratch_database import scratch_database_create, scratch_database_drop, scratch_database_migrate  # noqa: E402
 
 DATABASE_NAME = "events_face_bench_cleanup"
 KEPT_EVENTS = 1000  # recent and upcoming events (with a registration each) that must survive
@@ -71,8 +71,8 @@ INSERT INTO events_event (id, name, event_time, registration_deadline, status, v
            md5('venue' || (k % {kept_venues}))::uuid, NULL, now(), now(), now()
     FROM generate_series(0, {kept} - 1) k;
 INSERT INTO events_registration (id, event_id, user_id, full_name, email, confirmation_code,
-                                 idempotency_key, created_at)
-    SELECT gen_random_uuid(), id, NULL, 'Reg', id || '@example.com', '000000', NULL, now()
+                                 idempotency_key, created_at, language)
+    SELECT gen_random_uuid(), id, NULL, 'Reg', id || '@example.com', '000000', NULL, now(), 'en'
     FROM events_event;
 """
 
@@ -122,7 +122,7 @@ def load_sqlite(path: str, *, old: int) -> None:
         )  # fmt: skip
         connection.executemany(
             "INSERT INTO events_registration (id, event_id, user_id, full_name, email, confirmation_code, "
-            "idempotency_key, created_at) VALUES (?, ?, NULL, 'Reg', ?, '000000', NULL, ?)",
+            "idempotency_key, created_at, language) VALUES (?, ?, NULL, 'Reg', ?, '000000', NULL, ?, 'en')",
             (
                 (_uuid("registration", n), id_, f"{id_}@example.com", stamp(now))
                 for n, (id_, *_) in enumerate(events)
@@ -239,18 +239,7 @@ def main() -> int:
         return 0
 
     url = scratch_database_create(DATABASE_NAME, vendor=args.database)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "events_face.config.settings",
-        # Production-like: no query log, quiet; the secret is never used to sign anything here.
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
-        "LOG_LEVEL": "WARNING",
-    }
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=PROJECT_DIR, env=env, check=True
-    )
+    env = scratch_database_migrate(url)
     manage = [sys.executable, "manage.py", "cleanup_events", "--days", str(DAYS)]
     plan = [("`cleanup_events --dry-run` (idle reference)", [*manage, "--dry-run"], False)]
     for batch_size in [size for size in args.batch_sizes.split(",") if size] or [None]:

@@ -3,10 +3,12 @@
 For each database and size, a scratch database is filled by
 bench/event_list_data.py (the product's `migrate`, then `bulk_create`; no
 ANALYZE or anything else the product does not do), and two gunicorn servers
-start with the same settings (`-w 2`, DEBUG off): the product with its
-response cache on (the defaults) and off (API_CACHE_SECONDS=0). Both also
-serve /floor/ (bench/floor_urls.py): a bare Django view answering the exact
-bytes of the service's page 1 through the same project and middleware.
+start as `make serve` starts them (gunicorn.conf.py, WEB_CONCURRENCY=2, DEBUG
+off; events_face/launcher.py): the product with its response cache on (the
+defaults) and off (API_CACHE_SECONDS=0). A third, started the same way with
+DJANGO_SETTINGS_MODULE=bench.floor_settings, serves the floor, /floor/
+(bench/floor_urls.py): a bare Django view with MIDDLEWARE = [] answering the
+exact bytes of the service's page 1.
 
 wrk (`-t2 -c16 --latency`) drives each in interleaved rounds: a round measures
 the floor, then every variant, so each figure has a floor from the same round.
@@ -41,9 +43,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench.event_list_report import chart_draw, report_markdown  # noqa: E402
-from bench.gunicorn_server import server_start, server_stop, server_wait  # noqa: E402
 from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
 from bench.wrk import wrk_ensure, wrk_run  # noqa: E402
+from events_face.launcher import gunicorn_start  # noqa: E402
 
 PAGE_SIZE = 10
 DATABASE_PREFIX = "events_face_bench_http"
@@ -65,7 +67,7 @@ class Variant:
     results: int | None = None  # the expected length of "results" in a 200
 
 
-FLOOR = Variant("floor", "on", "/floor/")
+FLOOR = Variant("floor", "floor", "/floor/")
 
 
 @dataclass
@@ -74,7 +76,7 @@ class Dataset:
     size: int
     database_url: str = ""
     data: dict = field(default_factory=dict)
-    servers: dict = field(default_factory=dict)  # "on"/"off" -> (process, base URL)
+    servers: dict = field(default_factory=dict)  # "on"/"off"/"floor" -> GunicornServer
     variants: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     floor_body: bytes = b""
@@ -88,7 +90,7 @@ class Dataset:
         return VAR_DIR / f"{self.name}_{self.database}_floor.json"
 
     def url(self, variant: Variant) -> str:
-        return self.servers[variant.server][1] + variant.path
+        return self.servers[variant.server].base_url + variant.path
 
     def log_path(self, server: str) -> Path:
         return LOG_DIR / f"{self.database}_{self.size}_cache_{server}.log"
@@ -111,7 +113,7 @@ def dataset_variants(dataset: Dataset, client) -> None:
     """Save the floor's bytes (the service's page 1), then keep each variant that answers as expected."""
     data = dataset.data
     page_1 = f"/api/events/?page_size={PAGE_SIZE}"
-    first = client.get(dataset.servers["on"][1] + page_1, headers=dataset.auth())
+    first = client.get(dataset.servers["on"].base_url + page_1, headers=dataset.auth())
     if first.status_code != 200:
         failure = [line for line in dataset.log_path("on").read_text().splitlines() if "Error" in line][-1:]
         dataset.notes.append(f"page 1 answered {first.status_code}, nothing measured; server log: {failure}")
@@ -135,14 +137,22 @@ def dataset_variants(dataset: Dataset, client) -> None:
         candidates.append(Variant("not_modified", "on", page_1, {"If-None-Match": etag}, status=304))
     else:
         dataset.notes.append("no ETag on page 1: the conditional request (304) is not measured")
-    if problem := variant_problem(dataset, FLOOR, client):
-        raise RuntimeError(f"the floor {FLOOR.path} {problem}")
     for variant in candidates:
         problem = variant_problem(dataset, variant, client)
         if problem:
             dataset.notes.append(f"{variant.key} not measured: {variant.path} {problem}")
         else:
             dataset.variants.append(variant)
+
+
+def floor_start(dataset: Dataset, base_env: dict, client) -> None:
+    """The floor's server, once page 1's bytes are saved; checked to answer them."""
+    dataset.servers["floor"] = gunicorn_start(
+        {**base_env, "DJANGO_SETTINGS_MODULE": "bench.floor_settings", "BENCH_FLOOR_BODY": str(dataset.floor_path)},
+        dataset.log_path("floor"), ready_path=FLOOR.path,
+    )  # fmt: skip
+    if problem := variant_problem(dataset, FLOOR, client):
+        raise RuntimeError(f"the floor {FLOOR.path} {problem}")
 
 
 def variant_problem(dataset: Dataset, variant: Variant, client) -> str | None:
@@ -207,7 +217,7 @@ def main() -> int:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     base_env = {name: value for name, value in os.environ.items()
                 if name not in ("DJANGO_SETTINGS_MODULE", "API_CACHE_SECONDS", "CACHE_URL", "DATABASE_URL")}
-    base_env.update(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), SECURE_SSL_REDIRECT="false",
+    base_env.update(DEBUG="false", WEB_CONCURRENCY="2", SECRET_KEY=secrets.token_urlsafe(50), SECURE_SSL_REDIRECT="false",
                     ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
                     JWT_ACCESS_TOKEN_LIFETIME_MINUTES="600")  # the token outlives the run
     # So `finally` cleans up on SIGTERM and on Ctrl-C, even if the caller started us with SIGINT ignored.
@@ -222,13 +232,13 @@ def main() -> int:
             created.append(dataset)
             env = {**base_env, "DATABASE_URL": dataset.database_url}
             dataset_prepare(dataset, env)
-            env.update(DJANGO_SETTINGS_MODULE="bench.floor_settings", BENCH_FLOOR_BODY=str(dataset.floor_path))
             for server, extra in [("on", {}), ("off", {"API_CACHE_SECONDS": "0"})]:
-                dataset.servers[server] = server_start({**env, **extra}, dataset.log_path(server))
-                server_wait(*dataset.servers[server], dataset.log_path(server))
+                dataset.servers[server] = gunicorn_start({**env, **extra}, dataset.log_path(server))
         with httpx.Client(timeout=60) as client:
             for dataset in datasets:
                 dataset_variants(dataset, client)
+                if dataset.floor_body:
+                    floor_start(dataset, base_env, client)
                 for note in dataset.notes:
                     print(f"  {dataset.database} {dataset.size:,}: {note}", flush=True)
             for round_no in range(1, args.rounds + 1):
@@ -244,8 +254,8 @@ def main() -> int:
                 dataset.notes.append(autoanalyze_note(dataset))
     finally:
         for dataset in datasets:
-            for process, _base in dataset.servers.values():
-                server_stop(process)
+            for server in dataset.servers.values():
+                server.stop()
         for dataset in created:
             if dataset.database == "postgresql":
                 scratch_database_drop(dataset.name, vendor="postgresql")

@@ -42,7 +42,7 @@ def report_markdown(results: dict) -> str:
     index = {(m["round"], m["database"], m["size"], m["variant"]): m for m in results["measurements"]}
     rounds = range(1, args["rounds"] + 1)
     lines = [f"wrk -t2 -c{args['connections']} -d{args['duration']}s per figure, {args['rounds']} interleaved "
-             f"round(s), page size {results['page_size']}, gunicorn -w 2 (sync), {results['cpus']} CPUs, "
+             f"round(s), page size {results['page_size']}, gunicorn.conf.py with WEB_CONCURRENCY=2 (sync workers), {results['cpus']} CPUs, "
              f"started {results['started_at']}. Ratios compare figures of the same round."]
 
     for dataset in datasets:

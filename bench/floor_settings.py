@@ -1,10 +1,18 @@
-"""The product's settings, with the benchmark's URLs (the product's plus /floor/).
+"""The floor of the event list benchmark: a bare Django view, `MIDDLEWARE = []`.
 
-The event list benchmark runs its gunicorn servers with
-DJANGO_SETTINGS_MODULE=bench.floor_settings, so the floor is served by the
-same processes, middleware and configuration as the API it is compared with.
+None of the product's settings, apps or middleware: what the product adds to a
+request is part of its cost, so the floor runs none of it. It is served as the
+product is, by the launcher with gunicorn.conf.py (bench/event_list_http.py),
+only with DJANGO_SETTINGS_MODULE=bench.floor_settings.
 """
 
-from events_face.config.settings import *  # noqa: F403
+import os
 
+SECRET_KEY = os.environ["SECRET_KEY"]
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 ROOT_URLCONF = "bench.floor_urls"
+INSTALLED_APPS: list[str] = []
+MIDDLEWARE: list[str] = []
+DATABASES: dict = {}
+USE_TZ = True

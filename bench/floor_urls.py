@@ -1,9 +1,9 @@
-"""The product's URLs plus `/floor/`: a bare Django view answering fixed bytes.
+"""`/floor/`: a bare Django view answering fixed bytes.
 
 The bytes are the service's own page 1, saved by the benchmark to the file
 named by BENCH_FLOOR_BODY, read once per process on the first request. What
-the floor costs is Django itself: the WSGI handler, the middleware, URL
-resolution and an HttpResponse, with no auth, query or rendering.
+the floor costs is Django itself: the WSGI handler, URL resolution and an
+HttpResponse, with no middleware, auth, query or rendering.
 """
 
 import os
@@ -12,9 +12,6 @@ from pathlib import Path
 
 from django.http import HttpResponse
 from django.urls import path
-
-from events_face.config.urls import handler400, handler404, handler500  # noqa: F401
-from events_face.config.urls import urlpatterns as product_urlpatterns
 
 
 @cache
@@ -26,4 +23,4 @@ def floor(request):
     return HttpResponse(_floor_body(), content_type="application/json")
 
 
-urlpatterns = [path("floor/", floor), *product_urlpatterns]
+urlpatterns = [path("floor/", floor)]

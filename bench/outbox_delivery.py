@@ -40,7 +40,7 @@ import httpx
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
-from tests.support.processes import free_port, wait_for_port  # noqa: E402
+from events_face.launcher import emulator_start  # noqa: E402
 
 DATABASE = "events_face_bench_outbox"
 TOKEN = "bench-token"
@@ -49,18 +49,12 @@ OWNER_ID = "8c2d4e6f-1a3b-4c5d-8e7f-9a0b1c2d3e4f"
 
 class Emulator:
     def __init__(self) -> None:
-        self.port = free_port()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "events_face.integrations", "notifications",
-             "--port", str(self.port), "--token", TOKEN],
-            cwd=PROJECT_DIR,
-        )
-        wait_for_port(self.port, process=self.process)
-        self.url = f"http://127.0.0.1:{self.port}/api/notifications"
+        self.running = emulator_start("notifications", "--token", TOKEN)
+        self.url = f"{self.running.base_url}/api/notifications"
         self.http = httpx.Client(timeout=60)
 
     def reset(self) -> None:
-        self.http.post(f"http://127.0.0.1:{self.port}/_control", json={"reset": True})
+        self.http.post(f"{self.running.base_url}/_control", json={"reset": True})
 
     def accepted(self) -> list[dict]:
         return self.http.get(self.url).json()
@@ -70,8 +64,7 @@ class Emulator:
         return (len(times) - 1) / (times[-1] - times[0]), len(times)
 
     def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        self.running.stop()
 
 
 def body(index: int) -> dict:

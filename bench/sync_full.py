@@ -34,7 +34,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+from bench.scratch_database import scratch_database_create, scratch_database_drop, scratch_database_migrate  # noqa: E402
 
 PG_NAME = "events_face_bench_sync"
 TOKEN = "bench-token"
@@ -142,17 +142,14 @@ def child(name: str) -> None:
 
 
 # --- the driver --------------------------------------------------------------------------------------
-def start_emulator(events: int, page_size: int) -> tuple[subprocess.Popen, str]:
-    from tests.support.processes import free_port, wait_for_port
+def provider_start(events: int, page_size: int):
+    """The provider emulator with `events` events (building a large catalogue takes a while)."""
+    from events_face.launcher import emulator_start
 
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "events_face.integrations", "provider", "--port", str(port),
-         "--events", str(events), "--seed", "1", "--token", TOKEN, "--page-size", str(page_size)],
-        cwd=PROJECT_DIR, stderr=subprocess.DEVNULL,
+    return emulator_start(
+        "provider", "--events", str(events), "--seed", "1", "--token", TOKEN, "--page-size", str(page_size),
+        ready_timeout=120, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    wait_for_port(port, process=process, timeout=120)
-    return process, f"http://127.0.0.1:{port}/api/events/"
 
 
 def measure(name: str, env: dict[str, str]) -> dict:
@@ -207,27 +204,17 @@ def main() -> int:
         return 0
 
     url = scratch_database_create(PG_NAME, vendor=args.database)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "events_face.config.settings",
-        # Production-like: no query log, quiet; the secret is never used to sign anything here.
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-" + "x" * 50,
-        "LOG_LEVEL": "WARNING",
-        "EVENTS_PROVIDER_TOKEN": TOKEN,
-        # Every event the emulator serves (some lie 60 days back), as the floor writes them all.
-        "CLEANUP_AFTER_DAYS": "36500",
-    }
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=PROJECT_DIR, env=env, check=True)
+    # Every event the emulator serves (some lie 60 days back), as the floor writes them all.
+    env = scratch_database_migrate(url, EVENTS_PROVIDER_TOKEN=TOKEN, CLEANUP_AFTER_DAYS="36500")
 
     rows = []
     emulators = []
     try:
-        small, small_url = start_emulator(args.small, args.page_size)
+        small = provider_start(args.small, args.page_size)
         emulators.append(small)
-        big, big_url = start_emulator(args.events, args.page_size)
+        big = provider_start(args.events, args.page_size)
         emulators.append(big)
+        small_url, big_url = f"{small.base_url}/api/events/", f"{big.base_url}/api/events/"
 
         plan = [
             ("sync_events", args.small, small_url, True),
@@ -247,9 +234,8 @@ def main() -> int:
             print(f"{label}: {events} events, {result['seconds']:.1f}s, {result['peak_rss_mb']:.0f} MB peak, "
                   f"{stored} stored", file=sys.stderr, flush=True)  # fmt: skip
     finally:
-        for process in emulators:
-            process.terminate()
-            process.wait()
+        for emulator in emulators:
+            emulator.stop()
         scratch_database_drop(PG_NAME, vendor=args.database)
 
     print("\n| approach | events | wall time | events/s | peak RSS |\n|---|---|---|---|---|")

@@ -1,5 +1,7 @@
-"""Fixtures shared by the whole suite: API clients and users. Factories live in `tests/support/factories.py`."""
+"""Fixtures shared by the whole suite: API clients, users, a notifications emulator.
+Factories live in `tests/support/factories.py`."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -7,7 +9,9 @@ from django.core.cache import caches
 from django.utils import translation
 from rest_framework.test import APIClient
 
+from events_face.launcher import emulator_start
 from tests.support.factories import bearer, make_staff_user, make_user
+from tests.support.outbox import TOKEN, NotificationsService
 
 
 def pytest_configure(config):
@@ -61,3 +65,11 @@ def staff_client(db, client):
     """Django's test client, logged in to the admin as a superuser."""
     client.force_login(make_staff_user())
     return client
+
+
+@pytest.fixture
+def notifications_service() -> Iterator[NotificationsService]:
+    """A real notifications emulator on a free port, for this process or a worker to deliver to."""
+    service = NotificationsService(emulator_start("notifications", "--token", TOKEN, "--seed", "7"))
+    yield service
+    service.close()

@@ -16,18 +16,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from events_face.events.models import Event
+from events_face.launcher import emulator_start, free_port, url_answers_200
 from events_face.sync.models import SyncRun
 from tests.support.outbox import OWNER_ID, NotificationsService, make_message
 from tests.support.outbox import TOKEN as NOTIFICATIONS_TOKEN
 from tests.support.polling import wait_until
-from tests.support.processes import PROJECT_DIR, free_port, start_emulator
+from tests.support.processes import PROJECT_DIR, production_env
 from tests.support.sync import TOKEN as PROVIDER_TOKEN
 from tests.support.sync import Provider
-from tests.support.web import production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,9 +101,9 @@ def systemd_entries() -> list[Entry]:
 @pytest.fixture
 def upstreams():
     provider = Provider(
-        start_emulator("provider", "--events", str(PROVIDER_EVENTS), "--seed", "3", "--token", PROVIDER_TOKEN)
+        emulator_start("provider", "--events", str(PROVIDER_EVENTS), "--seed", "3", "--token", PROVIDER_TOKEN)
     )
-    notifications = NotificationsService(start_emulator("notifications", "--token", NOTIFICATIONS_TOKEN))
+    notifications = NotificationsService(emulator_start("notifications", "--token", NOTIFICATIONS_TOKEN))
     yield provider, notifications
     provider.emulator.stop()
     notifications.close()
@@ -151,7 +150,7 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
 
         message = make_message()
         wait_until(
-            lambda: web_is_healthy(port), timeout=60, message="the web server answers its health check"
+            lambda: url_answers_200(f"http://127.0.0.1:{port}/api/health/"), timeout=60, message="the web server answers its health check"
         )
         wait_until(
             lambda: str(message.id) in notifications.accepted_ids(), timeout=60, message="a worker delivers"
@@ -180,13 +179,6 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
 
     for name, code in codes.items():
         assert code == 0, f"{name} exited {code} on SIGTERM:\n{log_text(tmp_path, name)}"
-
-
-def web_is_healthy(port: int) -> bool:
-    try:
-        return httpx.get(f"http://127.0.0.1:{port}/api/health/", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
 
 
 def log_text(tmp_path: Path, name: str) -> str:

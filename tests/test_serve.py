@@ -16,10 +16,10 @@ import pytest
 from django.db import connection, transaction
 
 from events_face.events.models import Event, Registration
+from events_face.launcher import GUNICORN_COMMAND, gunicorn_start
 from tests.support.factories import make_event
 from tests.support.polling import wait_until
-from tests.support.processes import PROJECT_DIR
-from tests.support.web import GUNICORN_COMMAND, production_env, web_server_start
+from tests.support.processes import PROJECT_DIR, production_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,7 +30,7 @@ def test_make_serve_starts_gunicorn_with_the_checked_in_config(tmp_path):
     """The real `make serve`. UV_NO_SYNC and `-o .venv/.synced`: it runs in the installed
     environment as it is, never re-syncing it (the suite itself runs in it)."""
     env = production_env(WEB_CONCURRENCY="2", UV_NO_SYNC="1")
-    server = web_server_start(env, tmp_path / "serve.log", command=["make", "--no-print-directory", "-o", ".venv/.synced", "serve"])
+    server = gunicorn_start(env, tmp_path / "serve.log", command=["make", "--no-print-directory", "-o", ".venv/.synced", "serve"])
     try:
         assert httpx.get(f"{server.base_url}/api/health/").json() == {"status": "ok"}
         # make -> uv -> the gunicorn master -> its two workers, all in the server's process group.
@@ -71,7 +71,7 @@ def test_the_makefile_serves_with_this_command():
 
 
 def test_two_workers_answer_and_sigterm_exits_0(tmp_path):
-    server = web_server_start(production_env(WEB_CONCURRENCY="2"), tmp_path / "gunicorn.log")
+    server = gunicorn_start(production_env(WEB_CONCURRENCY="2"), tmp_path / "gunicorn.log")
     try:
         assert len(server.worker_pids()) == 2
         for _ in range(4):
@@ -91,7 +91,7 @@ def test_a_request_in_flight_finishes_after_sigterm(tmp_path):
     """Worker 1 holds a registration waiting on a row lock; worker 2 still answers. On SIGTERM
     the idle worker exits at once, and the registration completes before the server exits 0."""
     event = make_event()
-    server = web_server_start(production_env(WEB_CONCURRENCY="2"), tmp_path / "gunicorn.log")
+    server = gunicorn_start(production_env(WEB_CONCURRENCY="2"), tmp_path / "gunicorn.log")
     answers = {}
     try:
         token = httpx.post(
@@ -165,7 +165,7 @@ def test_the_metrics_folder_loses_its_old_samples_and_nothing_else(tmp_path):
     (folder / "counter_12345.db").write_bytes(b"a dead worker's samples")
     (folder / "README").write_text("the operator's own file")
 
-    server = web_server_start(
+    server = gunicorn_start(
         production_env(WEB_CONCURRENCY="1", GUNICORN_METRICS_DIR=str(folder)), tmp_path / "gunicorn.log"
     )
     server.stop()

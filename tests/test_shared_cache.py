@@ -15,11 +15,11 @@ from django.db import connection
 
 from events_face.config.settings.cache import default_throttle_cache_url
 from events_face.events.models import Event
+from events_face.launcher import gunicorn_start
 from tests.support.catalogue import catalogue_write_unversioned
 from tests.support.factories import bearer, make_event, make_user
-from tests.support.processes import command_env
+from tests.support.processes import command_env, production_env
 from tests.support.redis_server import REDIS_URL, redis_or_skip
-from tests.support.web import production_env, web_server_start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +46,7 @@ def two_servers(shared_redis, tmp_path):
     servers = []
     try:
         for name in ("a", "b"):
-            servers.append(web_server_start(env, tmp_path / f"{name}.log"))
+            servers.append(gunicorn_start(env, tmp_path / f"{name}.log"))
         yield servers
     finally:
         for server in servers:
@@ -121,7 +121,7 @@ def test_a_redis_that_stops_answering_costs_a_page_a_moment_not_the_request(tmp_
         CACHE_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
         API_CACHE_SECONDS="3600",
     )
-    server = web_server_start(env, tmp_path / "gunicorn.log")
+    server = gunicorn_start(env, tmp_path / "gunicorn.log")
     try:
         response = httpx.get(
             f"{server.base_url}/api/events/{event.pk}/",

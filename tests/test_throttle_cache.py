@@ -18,8 +18,8 @@ import redis
 from django.core.cache import caches
 
 from events_face.config.settings.cache import cache_from_url, default_throttle_cache_url
+from events_face.launcher import free_port
 from tests.support.polling import wait_until
-from tests.support.processes import free_port
 from tests.support.redis_server import REDIS_URL, redis_or_skip
 
 pytestmark = pytest.mark.django_db

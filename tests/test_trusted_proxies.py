@@ -14,8 +14,10 @@ import pytest
 from django.conf import settings as django_settings
 
 from events_face.core.proxies import client_address, trusted_networks
-from tests.support.gunicorn import gunicorn_start
+from events_face.core.throttling import ScopedCacheThrottle
+from events_face.launcher import gunicorn_start
 from tests.support.polling import wait_until
+from tests.support.processes import command_env
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +36,12 @@ def login(api_client, address: str, forwarded_for: str):
 
 
 @pytest.fixture
-def behind_a_proxy(settings):
+def behind_a_proxy(settings, monkeypatch):
     settings.TRUSTED_PROXIES = [PROXY]
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "NUM_PROXIES": 0,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": "3/min"},
-    }
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 0}
+    # DRF reads the rates once, when the throttle class is made: AUTH_THROTTLE_RATE=3/min as a
+    # process would have it, whichever test made the class first.
+    monkeypatch.setitem(ScopedCacheThrottle.THROTTLE_RATES, "auth", "3/min")
 
 
 def test_a_client_that_reaches_the_server_directly_cannot_dodge_the_limit_with_a_forged_header(
@@ -105,7 +106,12 @@ def gunicorn(tmp_path):
     servers = []
 
     def start(**env: str):
-        server = gunicorn_start(tmp_path, **production(**env))
+        name = f"gunicorn-{len(servers)}"
+        server = gunicorn_start(
+            command_env(**production(**env)),
+            tmp_path / f"{name}-access.log",
+            error_log_path=tmp_path / f"{name}-error.log",
+        )
         servers.append(server)
         return server
 
@@ -135,7 +141,7 @@ def test_a_trusted_proxy_says_https_and_who_the_client_is_also_in_gunicorns_acce
 
     assert answer.status_code == 401  # past the HTTPS redirect: the API asks for a token
     lines = wait_until(
-        lambda: [json.loads(line) for line in server.access_log.read_text().splitlines() if '"/api/events/"' in line],
+        lambda: [json.loads(line) for line in server.log_path.read_text().splitlines() if '"/api/events/"' in line],
         timeout=30,
         message="the access log has the request",
     )

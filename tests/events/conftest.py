@@ -2,12 +2,12 @@
 
 import pytest
 
-from tests.support.processes import start_emulator
+from events_face.launcher import emulator_start
 from tests.support.sync import TOKEN, Provider
 
 
 @pytest.fixture
 def provider():
-    emulator = start_emulator("provider", "--events", "30", "--seed", "11", "--token", TOKEN, "--page-size", "10")
+    emulator = emulator_start("provider", "--events", "30", "--seed", "11", "--token", TOKEN, "--page-size", "10")
     yield Provider(emulator)
     emulator.stop()

@@ -5,8 +5,6 @@ The commands run as real processes against the test database, so a batch's
 commit is seen, or not, from the test's own connection.
 """
 
-import os
-import pty
 import signal
 import subprocess
 from datetime import timedelta
@@ -19,7 +17,7 @@ from events_face.events.cleanup import past_events_delete
 from events_face.events.models import Event, Registration, Venue
 from tests.support.factories import make_event, make_venue
 from tests.support.polling import wait_until
-from tests.support.processes import command_env, manage
+from tests.support.processes import command_env, manage, manage_in_terminal
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -243,30 +241,11 @@ def is_transaction_control(sql: str) -> bool:
 
 def test_a_terminal_shows_a_progress_bar(history):
     """Run under a pseudo-terminal, as an operator would; rich draws the bar, then the summary follows."""
-    controller, terminal = pty.openpty()
-    run = manage(
-        "cleanup_events",
-        "--batch-size",
-        BATCH,
-        env=command_env(TERM="xterm", COLUMNS="120"),
-        stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=terminal,
+    code, text = manage_in_terminal(
+        "cleanup_events", "--batch-size", BATCH, env=command_env(TERM="xterm", COLUMNS="120")
     )
-    os.close(terminal)
-    output = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # the terminal closed: the process ended
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(controller)
-    text = output.decode(errors="replace")
 
-    assert run.wait(timeout=60) == 0, text
+    assert code == 0, text
     assert "35 events" in text and "/35" in text, text  # the bar: done/total events
     assert "deleted 35 events older than 7 days, 35 registrations, 1 venues" in text
 

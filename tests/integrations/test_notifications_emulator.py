@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.support.processes import Emulator, start_emulator
+from events_face.launcher import Emulator, emulator_start
 
 TOKEN = "emulator-test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -15,7 +15,7 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 @pytest.fixture
 def emulator() -> Iterator[Emulator]:
-    running = start_emulator("notifications", "--token", TOKEN, "--seed", "1")
+    running = emulator_start("notifications", "--token", TOKEN, "--seed", "1")
     yield running
     running.stop()
 
@@ -166,7 +166,7 @@ def test_scripted_answers_are_given_in_order_then_normal_service_resumes(http):
 
 
 def test_fault_rates_can_be_set_on_the_command_line():
-    emulator = start_emulator("notifications", "--token", TOKEN, "--fail-rate", "1")
+    emulator = emulator_start("notifications", "--token", TOKEN, "--fail-rate", "1")
     try:
         response = httpx.post(
             f"{emulator.base_url}/api/notifications", json=notification(), headers=AUTH

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
+from events_face.launcher import emulator_start
 from events_face.sync.records import event_record_parse
-from tests.support.processes import start_emulator
 
 TOKEN = "emulator-test-token"
 
@@ -19,7 +19,7 @@ def start():
     started = []
 
     def start(*args: str):
-        emulator = start_emulator("provider", "--token", TOKEN, *args)
+        emulator = emulator_start("provider", "--token", TOKEN, *args)
         started.append(emulator)
         return emulator
 

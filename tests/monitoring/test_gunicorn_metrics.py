@@ -20,11 +20,11 @@ import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from tests.support.gunicorn import GunicornServer, gunicorn_start
+from events_face.launcher import GunicornServer, gunicorn_start
 from tests.support.metrics import Scrape
 from tests.support.outbox import make_messages, worker_env
 from tests.support.polling import wait_until
-from tests.support.processes import manage
+from tests.support.processes import command_env, manage
 
 METRICS_TOKEN = "gunicorn-test-metrics-token"
 REQUESTS = "events_face_http_requests_total"
@@ -65,8 +65,7 @@ class Server:
 def server(django_db_setup, tmp_path_factory):
     folder = tmp_path_factory.mktemp("gunicorn")
     metrics_dir = folder / "metrics"
-    gunicorn = gunicorn_start(
-        folder,
+    env = command_env(
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="1",
         GUNICORN_METRICS_DIR=str(metrics_dir),
@@ -77,6 +76,10 @@ def server(django_db_setup, tmp_path_factory):
         METRICS_TOKEN=METRICS_TOKEN,
         LOG_FORMAT="json",
         AUTH_THROTTLE_RATE="2/min",
+    )
+    # gunicorn's access log (stdout) apart from everything else: its own log and Django's (stderr).
+    gunicorn = gunicorn_start(
+        env, folder / "gunicorn-access.log", error_log_path=folder / "gunicorn-error.log"
     )
     running = Server(gunicorn, metrics_dir)
     yield running
@@ -166,7 +169,7 @@ def test_every_log_line_of_a_request_is_json_with_its_request_id(server):
     ids = [response.headers["X-Request-ID"] for response in (given, malformed, generated)]
     assert ids[0] == "probe-4f2a.1"
     assert all(re.fullmatch(r"[0-9a-f]{32}", request_id) for request_id in ids[1:])
-    error_log = server.gunicorn.error_log.read_text()
+    error_log = server.gunicorn.error_log_path.read_text()
     assert "not well formed" not in error_log
     for request_id in ids:
         lines = [line for line in error_log.splitlines() if request_id in line]
@@ -179,7 +182,7 @@ def test_every_log_line_of_a_request_is_json_with_its_request_id(server):
         wait_until(
             lambda request_id=request_id: any(
                 json.loads(line).get("request_id") == request_id
-                for line in server.gunicorn.access_log.read_text().splitlines()
+                for line in server.gunicorn.log().splitlines()
             ),
             timeout=10,
             message="the access log line",
@@ -191,10 +194,10 @@ def test_every_line_gunicorn_writes_is_json_too(server):
     assert response.status_code == 200
 
     wait_until(
-        lambda: "access-line-7" in server.gunicorn.access_log.read_text(), timeout=10, message="the access line"
+        lambda: "access-line-7" in server.gunicorn.log(), timeout=10, message="the access line"
     )
-    access = [json.loads(line) for line in server.gunicorn.access_log.read_text().splitlines()]
-    errors = [json.loads(line) for line in server.gunicorn.error_log.read_text().splitlines()]
+    access = [json.loads(line) for line in server.gunicorn.log().splitlines()]
+    errors = [json.loads(line) for line in server.gunicorn.error_log_path.read_text().splitlines()]
     (line,) = [record for record in access if record.get("request_id") == "access-line-7"]
     assert line["logger"] == "gunicorn.access" and line["level"] == "INFO"
     assert (line["method"], line["path"], line["status"]) == ("GET", "/api/health/", 200)

@@ -1,4 +1,4 @@
-"""Fixtures for the outbox: a real notifications emulator, a delivery pass, worker processes.
+"""Fixtures for the outbox: settings for the notifications emulator (tests/conftest.py), a delivery pass, workers.
 
 Everything that sends runs against the emulator (or a fake server) over real HTTP
 on 127.0.0.1, and against the real test database (`transactional_db`: delivery
@@ -15,15 +15,7 @@ import pytest
 from events_face.outbox.delivery import deliver_due_messages
 from events_face.outbox.outcomes import BatchReport
 from events_face.outbox.senders import Senders
-from tests.support.outbox import OWNER_ID, TOKEN, NotificationsService, WorkerProcesses
-from tests.support.processes import start_emulator
-
-
-@pytest.fixture
-def notifications_service() -> Iterator[NotificationsService]:
-    service = NotificationsService(start_emulator("notifications", "--token", TOKEN, "--seed", "7"))
-    yield service
-    service.close()
+from tests.support.outbox import OWNER_ID, TOKEN, WorkerProcesses
 
 
 @pytest.fixture

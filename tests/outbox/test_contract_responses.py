@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from events_face.launcher import free_port
 from events_face.outbox.models import OutboxMessage
 from tests.support.outbox import OWNER_ID, make_message
-from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

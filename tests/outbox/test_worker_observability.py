@@ -7,11 +7,11 @@ import signal
 import httpx
 import pytest
 
+from events_face.launcher import free_port
 from events_face.outbox.models import OutboxMessage
 from tests.support.metrics import Scrape
 from tests.support.outbox import TOPIC, make_messages, worker_env
 from tests.support.polling import wait_until
-from tests.support.processes import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -117,6 +117,22 @@ def test_sigterm_stops_a_busy_worker_cleanly_and_nothing_is_lost(workers, notifi
     assert "409" not in notifications_service.answers()
 
 
+def test_sigint_then_sigterm_stops_the_worker_without_a_traceback(workers, notifications_service):
+    """Ctrl-C under the old `make run`: the terminal's SIGINT, then at once a SIGTERM. The
+    second signal ends the worker as SIGTERM does; Python used to print "OSError: Signal 15
+    ignored due to race condition" (the first handler swapped handlers with SIGTERM pending)."""
+    worker = workers.start(worker_env(notifications_service))
+    wait_until(lambda: "delivering to the senders" in workers.output(worker), timeout=60, message="the worker runs")
+
+    worker.send_signal(signal.SIGINT)
+    worker.send_signal(signal.SIGTERM)
+
+    code = worker.wait(timeout=30)
+    output = workers.output(worker)
+    assert "race condition" not in output and "Traceback" not in output, output
+    assert code == -signal.SIGTERM, output
+
+
 def test_a_worker_killed_mid_delivery_loses_nothing_and_a_restart_finishes_the_job(
     workers, notifications_service
 ):

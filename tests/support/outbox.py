@@ -11,9 +11,10 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC
+from events_face.launcher import Emulator
 from events_face.outbox.models import OutboxMessage
 from events_face.outbox.services import outbox_message_create
-from tests.support.processes import Emulator, command_env, manage
+from tests.support.processes import command_env, manage
 
 TOKEN = "test-notifications-token"
 OWNER_ID = "8c2d4e6f-1a3b-4c5d-8e7f-9a0b1c2d3e4f"

@@ -1,67 +1,16 @@
-"""Real processes for tests: emulators on 127.0.0.1 and management commands
-pointed at the current test database."""
+"""Real processes for tests, pointed at the current test database: management commands
+and the production web server's environment. Starting, awaiting and stopping them
+(emulators, gunicorn) is `events_face/launcher.py`'s, as for `make run` and the benchmarks."""
 
 import os
-import socket
+import pty
+import secrets
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
 
 from django.db import connection
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, *, process: subprocess.Popen | None = None, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
-
-
-@dataclass
-class Emulator:
-    process: subprocess.Popen
-    port: int
-    base_url: str
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_emulator(kind: str, *args: str) -> Emulator:
-    """Start `python -m events_face.integrations KIND --port P ARGS...` and wait until it listens."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "events_face.integrations", kind, "--port", str(port), *args],
-        cwd=PROJECT_DIR,
-    )
-    try:
-        wait_for_port(port, process=process)
-    except Exception:
-        process.kill()
-        raise
-    return Emulator(process=process, port=port, base_url=f"http://127.0.0.1:{port}")
+from events_face.launcher import PROJECT_DIR
 
 
 def test_database_url() -> str:
@@ -83,4 +32,38 @@ def command_env(**overrides: str) -> dict[str, str]:
 def manage(*args: str, env: dict[str, str], **popen_kwargs) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, **popen_kwargs
+    )
+
+
+def manage_in_terminal(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
+    """Run a `manage.py` command under a pseudo-terminal, as an operator would; (exit code, all it wrote)."""
+    controller, terminal = pty.openpty()
+    process = manage(*args, env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal)
+    os.close(terminal)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 65536)
+        except OSError:  # the terminal closed: the process ended
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(controller)
+    return process.wait(timeout=timeout), output.decode(errors="replace")
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """A production configuration (DEBUG off) on the test database, served over plain HTTP.
+
+    The HTTPS redirect is off: the tests talk to the server directly, as a load
+    balancer that terminates TLS would.
+    """
+    return command_env(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_SSL_REDIRECT="false",
+        LOG_LEVEL="WARNING",
+        **overrides,
     )

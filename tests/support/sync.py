@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import httpx
 from django.core.management import CommandError, call_command
 
+from events_face.launcher import Emulator
 from events_face.sync.models import SyncRun
-from tests.support.processes import Emulator, command_env, manage
+from tests.support.processes import command_env, manage
 
 TOKEN = "provider-test-token"
 

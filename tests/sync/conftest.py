@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.processes import Emulator, start_emulator
+from events_face.launcher import Emulator, emulator_start
 from tests.support.sync import TOKEN, Provider
 
 # The emulator's events lie from 60 days back to 180 ahead. Tests of other rules sync all of
@@ -26,7 +26,7 @@ def start_provider():
     started: list[Emulator] = []
 
     def start(*, events: int = 45, page_size: int = 10, seed: int = 7, extra: tuple[str, ...] = ()) -> Provider:
-        emulator = start_emulator(
+        emulator = emulator_start(
             "provider",
             "--events", str(events),
             "--seed", str(seed),

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from events_face.events.models import Event, Registration, Venue
 from events_face.sync.models import SyncRun
-from tests.support.sync import sync
+from tests.support.processes import command_env, manage_in_terminal
+from tests.support.sync import TOKEN, sync
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("sync_settings")]
 
@@ -187,3 +188,16 @@ def test_an_event_id_that_is_not_ours_yet_is_created_with_no_capacity(provider):
 
     event = Event.objects.get(pk=uuid.UUID(record["id"]))
     assert event.capacity is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_terminal_shows_the_live_display_then_the_summary(provider):
+    """Under a pseudo-terminal, as an operator runs it: rich draws pages and records, then the summary."""
+    code, text = manage_in_terminal(
+        "sync_events", "--all",
+        env=command_env(TERM="xterm", COLUMNS="160", EVENTS_PROVIDER_URL=provider.url, EVENTS_PROVIDER_TOKEN=TOKEN),
+    )  # fmt: skip
+
+    assert code == 0, text
+    assert "45 records" in text, text  # the live display, drawn once more as it closes
+    assert "sync succeeded (all" in text and "45 created" in text, text

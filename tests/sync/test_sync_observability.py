@@ -7,10 +7,10 @@ import signal
 import httpx
 import pytest
 
+from events_face.launcher import free_port
 from events_face.sync.models import SyncRun
 from tests.support.metrics import Scrape
 from tests.support.polling import wait_until
-from tests.support.processes import free_port
 from tests.support.sync import sync_process
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]

@@ -2,7 +2,8 @@
 
 Two gunicorn servers (`gunicorn -c gunicorn.conf.py`, two workers each, one
 free port each), outbox workers, one `sync_events --watch`, and the two
-emulators. Every process runs in a session of its own, so a signal reaches
+emulators; the servers and emulators started by `events_face/launcher.py`, as
+everywhere else. Every process leads a process group of its own, so a signal reaches
 exactly the process it is meant for and `stop_all` can kill a whole process
 group (a gunicorn master and its workers) whatever state it is in. Each
 process writes its output to a log file of its own, kept after the run.
@@ -21,16 +22,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
+from events_face.launcher import (
+    PROJECT_DIR,
+    READY_TIMEOUT,
+    STOP_TIMEOUT,
+    GunicornServer,
+    emulator_start,
+    process_kill,
+    process_stop,
+    ready_wait,
+)
 
-from tests.support.processes import PROJECT_DIR, free_port, wait_for_port
-
-GUNICORN = PROJECT_DIR / ".venv" / "bin" / "gunicorn"
 PROVIDER_TOKEN = "scale-out-provider-token"
 NOTIFICATIONS_TOKEN = "scale-out-notifications-token"
 OWNER_ID = "5c0a7e2d-3b1f-4e6a-9d8c-7f1e2a3b4c5d"
-READY_TIMEOUT = 60.0  # seconds for a process to start answering, on a loaded machine
-STOP_TIMEOUT = 40.0  # seconds a SIGTERM may take (gunicorn's graceful timeout is 30)
 
 
 @dataclass
@@ -68,54 +73,19 @@ class Service:
         return self.process is not None and self.process.poll() is None
 
     def terminate(self, timeout: float = STOP_TIMEOUT) -> int | None:
-        """SIGTERM to the process itself (a gunicorn master stops its workers gracefully); wait."""
-        if not self.running():
-            return self.process.returncode if self.process else None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            return None
+        """SIGTERM to the process itself; wait (SIGKILL to its group past `timeout`)."""
+        return process_stop(self.process, timeout=timeout) if self.process else None
 
     def kill(self) -> None:
         """SIGKILL to the whole process group: nothing of it runs on, nothing is cleaned up."""
-        if self.process is None or self.process.returncode is not None:
-            return
-        # Not reaped yet, so the group id is still this process's and cannot name another group.
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        if self.process is not None:
+            process_kill(self.process)
 
     def log_tail(self, characters: int = 3000) -> str:
         try:
             return self.log_path.read_text(errors="replace")[-characters:]
         except FileNotFoundError:
             return ""
-
-
-@dataclass
-class WebServer:
-    service: Service
-    port: int
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self) -> None:
-        """Until `/api/health/` answers 200 (the server imported Django and reached the database)."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if not self.service.running():
-                raise RuntimeError(f"{self.service.name} exited:\n{self.service.log_tail()}")
-            try:
-                if httpx.get(f"{self.base_url}/api/health/", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"{self.service.name} not ready after {READY_TIMEOUT:.0f} s:\n{self.service.log_tail()}")
 
 
 @dataclass
@@ -131,7 +101,7 @@ class Deployment:
     sync_watch_seconds: float = 5.0
     seed: int = 1
     services: list[Service] = field(default_factory=list)
-    web: list[WebServer] = field(default_factory=list)
+    web: list[GunicornServer] = field(default_factory=list)
     workers: list[Service] = field(default_factory=list)
     sync: Service | None = None
     provider_url: str = ""
@@ -168,21 +138,14 @@ class Deployment:
 
     # --- the upstream emulators ----------------------------------------------------------------
     def emulators_start(self) -> None:
-        provider_port, notifications_port = free_port(), free_port()
-        provider = self._service("provider", [
-            sys.executable, "-m", "events_face.integrations", "provider", "--port", str(provider_port),
+        provider = self._emulator_start("provider",
             "--events", str(self.provider_events), "--seed", str(self.seed), "--token", PROVIDER_TOKEN,
-        ])  # fmt: skip
-        notifications = self._service("notifications", [
-            sys.executable, "-m", "events_face.integrations", "notifications", "--port", str(notifications_port),
+        )  # fmt: skip
+        notifications = self._emulator_start("notifications",
             "--token", NOTIFICATIONS_TOKEN, "--fail-rate", str(self.notifications_fail_rate),
             "--latency-ms", str(self.notifications_latency_ms), "--seed", str(self.seed),
-        ])  # fmt: skip
-        for service, port in [(provider, provider_port), (notifications, notifications_port)]:
-            service.start()
-            wait_for_port(port, process=service.process, timeout=READY_TIMEOUT)
-        self.provider_url = f"http://127.0.0.1:{provider_port}"
-        self.notifications_url = f"http://127.0.0.1:{notifications_port}"
+        )  # fmt: skip
+        self.provider_url, self.notifications_url = provider.base_url, notifications.base_url
         self.base_env.update(
             EVENTS_PROVIDER_URL=f"{self.provider_url}/api/events/",
             EVENTS_PROVIDER_TOKEN=PROVIDER_TOKEN,
@@ -193,16 +156,23 @@ class Deployment:
             NOTIFICATIONS_OWNER_ID=OWNER_ID,
         )
 
+    def _emulator_start(self, kind: str, *args: str):
+        """An emulator, a service of the deployment (its output in its log, stopped by `stop_all`)."""
+        service = Service(name=kind, argv=[], env=self.base_env, log_dir=self.log_dir)
+        with service.log_path.open("ab") as log:
+            emulator = emulator_start(kind, *args, env=self.base_env, stdout=log, stderr=subprocess.STDOUT)
+        service.process, service.starts = emulator.process, 1
+        self.services.append(service)
+        return emulator
+
     # --- our processes ---------------------------------------------------------------------------
     def web_start(self, count: int) -> None:
+        """`count` gunicorn servers (gunicorn.conf.py, two workers each); `wait_ready` on each."""
         for number in range(1, count + 1):
-            port = free_port()
-            service = self._service(
-                f"web-{number}", [str(GUNICORN), "-c", "gunicorn.conf.py"],
-                GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2",
-            )  # fmt: skip
-            service.start()
-            self.web.append(WebServer(service=service, port=port))
+            server = GunicornServer(env={**self.base_env, "WEB_CONCURRENCY": "2"},
+                                    log_path=self.log_dir / f"web-{number}.log")  # fmt: skip
+            server.start()
+            self.web.append(server)
 
     def workers_start(self, count: int) -> None:
         for number in range(1, count + 1):
@@ -229,8 +199,8 @@ class Deployment:
         """A deploy of one server: SIGTERM (gunicorn finishes the requests in hand), then start
         it again on the same port and wait until it answers."""
         server = self.web[index]
-        server.service.terminate()
-        server.service.start()
+        server.stop()
+        server.start()
         server.wait_ready()
 
     def web_reload(self, index: int) -> None:
@@ -238,10 +208,10 @@ class Deployment:
         new workers (importing the code anew) and stop the old ones gracefully, while it
         keeps the listening socket. Waits until no old worker is left and it answers."""
         server = self.web[index]
-        old_workers = children_of(server.service.pid)
-        server.service.process.send_signal(signal.SIGHUP)
-        wait_for(lambda: not old_workers & children_of(server.service.pid),
-                 what=f"{server.service.name}'s old workers to exit", service=server.service)  # fmt: skip
+        old_workers = set(server.worker_pids())
+        server.process.send_signal(signal.SIGHUP)
+        wait_for(lambda: not old_workers & set(server.worker_pids()),
+                 what=f"web-{index + 1}'s old workers to exit")  # fmt: skip
         server.wait_ready()
 
     def sync_restart(self) -> None:
@@ -253,44 +223,27 @@ class Deployment:
         """Process group id -> the part of the deployment it belongs to, for the running processes."""
         parts = {"web": "web servers (gunicorn)", "worker": "outbox workers", "sync": "sync_events",
                  "provider": "emulators", "notifications": "emulators"}  # fmt: skip
-        return {service.pid: parts[service.name.split("-")[0]] for service in self.services if service.running()}
+        groups = {service.pid: parts[service.name.split("-")[0]] for service in self.services if service.running()}
+        groups.update({server.process.pid: parts["web"] for server in self.web if server.running()})
+        return groups
 
     def stop_all(self) -> None:
         """SIGTERM everything still running, then SIGKILL every process group, whatever happened."""
-        for service in self.services:
-            if service.running():
+        processes = [part.process for part in [*self.services, *self.web] if part.process is not None]
+        for process in processes:
+            if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
-                    service.process.send_signal(signal.SIGTERM)
+                    process.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + 10
-        for service in self.services:
-            if service.process is not None:
-                try:
-                    service.process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    service.kill()
-
-
-def children_of(pid: int) -> set[int]:
-    """The live child processes of `pid` (Linux: read from /proc)."""
-    children = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        for process in processes:
             try:
-                text = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
-                children.add(int(entry.name))
-    return children
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process_kill(process)
 
 
 def wait_for(condition: Callable[[], object], *, what: str, service: Service | None = None,
              timeout: float = READY_TIMEOUT) -> None:  # fmt: skip
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if service is not None and not service.running():
-            raise RuntimeError(f"{service.name} exited while waiting for {what}:\n{service.log_tail()}")
-        if time.monotonic() > deadline:
-            detail = f":\n{service.log_tail()}" if service is not None else ""
-            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}{detail}")
-        time.sleep(0.1)
+    """Until `condition()` holds; NotReady (with its log's tail) if `service` exits first, or after `timeout`."""
+    ready_wait(condition, process=service.process if service else None, timeout=timeout, what=what,
+               output=service.log_path if service else None)  # fmt: skip

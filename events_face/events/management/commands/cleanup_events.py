@@ -11,7 +11,6 @@ next run carries on. In a terminal a progress bar shows it. SIGTERM/SIGINT stop
 it after the batch in hand (exit status 1: not finished); a second one acts as usual.
 """
 
-import sys
 import threading
 from contextlib import contextmanager
 from datetime import timedelta
@@ -21,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 from django.utils import timezone
 
+from events_face.core.progress import progress_display
 from events_face.core.stopping import stop_on_signals
 from events_face.events.cleanup import (
     CLEANUP_BATCH_SIZE,
@@ -96,30 +96,25 @@ class Command(BaseCommand):
         if not self.stdout.isatty():
             yield count_batch
             return
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
 
         # A COUNT over the event_time index: the bar's length, not a promise
         # (a sync may add or move events meanwhile).
         total = past_events_count(before=before).events
-        progress = Progress(
+        columns = (
             TextColumn("cleanup_events"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("events, {task.fields[registrations]:,} registrations"),
             TimeRemainingColumn(),
-            console=Console(file=self.stdout._out or sys.stdout),
-            transient=True,
         )
-        task = progress.add_task("cleanup", total=total, registrations=0)
         registrations = 0
+        with progress_display(self.stdout._out, columns, total=total, registrations=0) as update:
 
-        def on_batch(batch: CleanupCounts) -> None:
-            nonlocal registrations
-            count_batch(batch)
-            registrations += batch.registrations
-            progress.update(task, advance=batch.events, registrations=registrations)
+            def on_batch(batch: CleanupCounts) -> None:
+                nonlocal registrations
+                count_batch(batch)
+                registrations += batch.registrations
+                update(advance=batch.events, registrations=registrations)
 
-        with progress:
             yield on_batch
-

@@ -9,8 +9,9 @@ rules that make that safe are in `events_face/outbox/delivery.py`.
 
 SIGTERM or SIGINT: no new request starts, the requests in flight finish (each
 by its deadline, OUTBOX_HTTP_TIMEOUT), messages not yet sent are released for
-the next worker, and the process exits 0. A second signal kills it at once, which is
-also safe: its leases expire and the messages are sent again.
+the next worker, and the process exits 0 (`core/stopping.py`). A second signal
+acts as usual (SIGTERM kills it at once), which is also safe: its leases expire
+and the messages are sent again.
 
 With WORKER_METRICS_PORT set, a running worker (not `--once`) serves its
 counters there for Prometheus (`outbox/metrics.py`).
@@ -18,7 +19,6 @@ counters there for Prometheus (`outbox/metrics.py`).
 
 import logging
 import os
-import signal
 import socket
 import threading
 import uuid
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from events_face.config.checks import OUTBOX_TAG
 from events_face.core.metrics import metrics_server_start
+from events_face.core.stopping import stop_on_signals
 from events_face.outbox.delivery import batch_start
 from events_face.outbox.senders import Senders, registered_senders
 from events_face.outbox.services import outbox_requeue_failed
@@ -63,7 +64,10 @@ class Command(BaseCommand):
             logger.info("outbox worker metrics on http://%s:%d/metrics", host, port)
 
         stopping = threading.Event()
-        self.install_signal_handlers(stopping)
+        with stop_on_signals(stopping, what="the requests in flight"):
+            self.deliver(stopping, once=once)
+
+    def deliver(self, stopping: threading.Event, *, once: bool) -> None:
         lease_owner = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         concurrency = settings.OUTBOX_CONCURRENCY
         batch_size = settings.OUTBOX_BATCH_SIZE
@@ -129,15 +133,3 @@ class Command(BaseCommand):
         # The worker's own system checks, even where the command is called without them
         # (call_command): events_face.E005, a lease outlasts the requests made under it.
         self.check(tags=[OUTBOX_TAG])
-
-    def install_signal_handlers(self, stopping: threading.Event) -> None:
-        def stop(signum: int, frame) -> None:
-            name = signal.Signals(signum).name
-            logger.info("outbox worker: %s, finishing requests in flight", name)
-            stopping.set()
-            # A second signal ends the process at once (leases keep that safe).
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)

@@ -14,9 +14,9 @@ set, `--watch` serves its counters there for Prometheus (`sync/metrics.py`).
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 import time
+from contextlib import contextmanager
 from datetime import date
 
 from django.conf import settings
@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from events_face.core.metrics import metrics_server_start
+from events_face.core.progress import progress_display
 from events_face.core.stopping import stop_on_signals
 from events_face.events.statistics import catalogue_statistics_refresh
 from events_face.integrations.events_provider.client import EventsProviderClient, is_http_url, retry_policy
@@ -145,11 +146,31 @@ class Command(BaseCommand):
         self._summary(run, time.monotonic() - started)
         return run
 
+    @contextmanager
     def _progress(self, run: SyncRun):
-        """A context manager giving the per-page callback: a live display in a terminal."""
+        """The per-page callback: a live display in a terminal (pages, records, records per second)."""
         if not self.live:
-            return _NoProgress()
-        return _LiveProgress(run, self.stdout._out)
+            yield None
+            return
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns = (SpinnerColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
+        records, started = 0, time.monotonic()
+        with progress_display(self.stdout._out, columns, detail=f"sync ({run.mode}): waiting for page 1") as update:
+
+            def on_page(run: SyncRun, result: PageResult) -> None:
+                nonlocal records
+                records += result.records
+                rate = records / max(time.monotonic() - started, 1e-6)
+                update(
+                    detail=(
+                        f"{run.pages:,} pages, {records:,} records, {rate:,.0f}/s "
+                        f"[dim](+{run.created:,} ~{run.updated:,} ={run.unchanged:,} skipped {run.skipped:,} "
+                        f"too old {run.too_old:,})[/]"
+                    )
+                )
+
+            yield on_page
 
     def _summary(self, run: SyncRun, seconds: float) -> None:
         line = ngettext(
@@ -188,50 +209,3 @@ class Command(BaseCommand):
             raise CommandError(
                 "EVENTS_PROVIDER_TOKEN is not set: put the provider's token in the environment or .env."
             )
-
-
-class _NoProgress:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc_info) -> None:
-        return None
-
-
-class _LiveProgress:
-    """rich's live display: pages, records, and records per second, updated after each page."""
-
-    def __init__(self, run: SyncRun, stream) -> None:
-        from rich.console import Console
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        self.run = run
-        self.records = 0
-        self.started = time.monotonic()
-        self.progress = Progress(
-            SpinnerColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeElapsedColumn(),
-            console=Console(file=stream or sys.stdout),
-            transient=True,
-        )
-        self.task = self.progress.add_task(f"sync ({run.mode})", total=None, detail=f"sync ({run.mode}): waiting for page 1")
-
-    def __enter__(self):
-        self.progress.start()
-        return self.on_page
-
-    def __exit__(self, *exc_info) -> None:
-        self.progress.stop()
-
-    def on_page(self, run: SyncRun, result: PageResult) -> None:
-        self.records += result.records
-        rate = self.records / max(time.monotonic() - self.started, 1e-6)
-        self.progress.update(
-            self.task,
-            detail=(
-                f"{run.pages:,} pages, {self.records:,} records, {rate:,.0f}/s "
-                f"[dim](+{run.created:,} ~{run.updated:,} ={run.unchanged:,} skipped {run.skipped:,} "
-                f"too old {run.too_old:,})[/]"
-            ),
-        )
