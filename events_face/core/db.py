@@ -3,10 +3,14 @@
 Planner settings have one home here. A statement that must read its index
 ranges in order whatever the planner's statistics say (a freshly loaded table
 has none until autovacuum or ANALYZE) runs after `SET LOCAL` of the settings
-that rule out the other plans. `SET LOCAL` lasts for the transaction.
+that rule out the other plans. `SET LOCAL` lasts for the transaction: for a
+whole batch of statements (`index_probes_only`, the cleanup), or for one
+statement sent together with its settings (`execute_with_local_settings`, the
+event list).
 """
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from django.db.models import F, Lookup, Q
 
@@ -15,10 +19,37 @@ from django.db.models import F, Lookup, Q
 # per statement), so that goes too.
 INDEX_PROBES_ONLY = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enable_sort": "off", "jit": "off"}
 
+# Sorts and bitmap scans ruled out: an ordered index range (or a merge of several,
+# one per status) is the only plan left for the event list's page.
+INDEX_RANGES_IN_ORDER = {"enable_sort": "off", "enable_bitmapscan": "off"}
 
-def set_local_sql(settings: dict[str, str]) -> str:
+
+def set_local_sql(settings: Mapping[str, str]) -> str:
     """`SET LOCAL name = value; ...` for each of `settings` (PostgreSQL)."""
     return "".join(f"SET LOCAL {name} = {value}; " for name, value in settings.items())
+
+
+def reset_local_sql(settings: Mapping[str, str]) -> str:
+    """`; SET LOCAL name TO DEFAULT ...` for each of `settings` (PostgreSQL): back to the session's values."""
+    return "".join(f"; SET LOCAL {name} TO DEFAULT" for name in settings)
+
+
+def execute_with_local_settings(cursor, sql: str, params: Mapping[str, Any], *, settings: Mapping[str, str]) -> None:
+    """Run `sql` on `cursor` with the planner `settings` in force for it alone (PostgreSQL), in one round trip.
+
+    `SET LOCAL`, the statement and, inside a caller's transaction, the reset of
+    the settings go as one string (Django's default client-side binding sends
+    it as one simple query; outside a transaction it runs as one). Afterwards
+    the cursor stands at the statement's rows. Elsewhere: just `sql`.
+    """
+    connection = cursor.db
+    if connection.vendor != "postgresql":
+        cursor.execute(sql, params)
+        return
+    reset = reset_local_sql(settings) if connection.in_atomic_block else ""
+    cursor.execute(set_local_sql(settings) + sql + reset, params)
+    while cursor.description is None:  # past the SET statements' empty results
+        cursor.nextset()
 
 
 def index_probes_only(connection) -> None:

@@ -82,20 +82,36 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     return size
 
 
-def keyset_beyond(queryset: QuerySet, *, time_field: str, cursor: Cursor, after: bool) -> QuerySet:
-    """Rows strictly after (or before) the cursor's (time, id).
+def keyset_condition(*, time_field: str, cursor: Cursor, after: bool) -> Q:
+    """Rows strictly after (or before) the cursor's (time, id): the keyset condition, written once.
 
-    The redundant `gte`/`lte` on the time alone gives the database an index
-    range to start from; without it the OR makes it scan from the first row.
-    It goes first in the WHERE clause: SQLite starts its range at the first of
-    several bounds on a column (a list's own bound, such as the event list's
+        time >= t AND (time > t OR (time = t AND id > i))      after; before: <=, <, <
+
+    The redundant bound on the time alone gives the database an index range to
+    start from; without it the OR makes it scan from the first row. It goes
+    first in the WHERE clause: SQLite starts its range at the first of several
+    bounds on a column (a list's own bound, such as the event list's
     "upcoming", would otherwise win and every deep page would scan from it).
+    `keyset_condition_sql` is the same condition for hand-written SQL.
     """
     op = "gt" if after else "lt"
-    beyond = queryset.model.objects.filter(
-        Q(**{f"{time_field}__{op}e": cursor.moment}),
-        Q(**{f"{time_field}__{op}": cursor.moment}) | Q(**{time_field: cursor.moment, f"id__{op}": cursor.row_id}),
+    return Q(**{f"{time_field}__{op}e": cursor.moment}) & (
+        Q(**{f"{time_field}__{op}": cursor.moment}) | Q(**{time_field: cursor.moment, f"id__{op}": cursor.row_id})
     )
+
+
+def keyset_condition_sql(*, time_column: str, id_column: str, moment: str, row_id: str, after: bool) -> str:
+    """`keyset_condition` as SQL, for columns and parameter placeholders (such as `%(cursor_time)s`) given."""
+    op = ">" if after else "<"
+    return (
+        f"{time_column} {op}= {moment}"
+        f" AND ({time_column} {op} {moment} OR ({time_column} = {moment} AND {id_column} {op} {row_id}))"
+    )
+
+
+def keyset_beyond(queryset: QuerySet, *, time_field: str, cursor: Cursor, after: bool) -> QuerySet:
+    """`queryset`'s rows strictly after (or before) the cursor, the keyset condition first in its WHERE."""
+    beyond = queryset.model.objects.filter(keyset_condition(time_field=time_field, cursor=cursor, after=after))
     combined = beyond & queryset
     combined.query.select_related = queryset.query.select_related  # `&` drops it
     return combined

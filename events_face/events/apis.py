@@ -50,8 +50,8 @@ class CatalogueReadMixin:
     content_negotiation_class = JSONOnly
 
 
-def _moments(rows) -> list:
-    """The moments at which these events can change without a write (see `response_cache`)."""
+def _expiry_times(rows) -> list:
+    """When a response about these events expires: the moments they change without a write (see `response_cache`)."""
     return [moment for row in rows for moment in (row["event_time"], row["registration_deadline"])]
 
 
@@ -85,7 +85,7 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
         fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
         page = self.paginator.page_from(fetched, size)
         body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
-        return render(body, moments=_moments(fetched), now=now)
+        return render(body, moments=_expiry_times(fetched), now=now)
 
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -102,7 +102,7 @@ class EventDetailApi(CatalogueReadMixin, APIView):
     def get(self, request, event_id: str):
         def build(now) -> RenderedResponse:
             row = event_detail(event_id=event_id)
-            return render(event_item(row, now=now, detail=True), moments=_moments([row]), now=now)
+            return render(event_item(row, now=now, detail=True), moments=_expiry_times([row]), now=now)
 
         return cached_response(request, build)
 

@@ -6,7 +6,7 @@ and e-mail address, compared case-insensitively, by a database constraint.
 
 The catalogue (venues and events) carries a version number that database
 triggers bump on every insert, update or delete of either table, in the
-writing transaction (migration 0002): the sync, `cleanup_events`, the admin
+writing transaction (migration 0003): the sync, `cleanup_events`, the admin
 and any raw SQL alike. Cached API responses are keyed on it.
 """
 
@@ -95,7 +95,7 @@ class Event(models.Model):
         ordering = ["event_time", "id"]
         # Every list filter is an equality prefix followed by (event_time, id), so
         # each page is an index range read in order that stops after the page
-        # (see `selectors.event_list`); none of them needs planner statistics.
+        # (see `selectors.event_page`); none of them needs planner statistics.
         indexes = [
             models.Index(fields=["status", "event_time", "id"], name="event_status_time_idx"),
             models.Index(fields=["event_time", "id"], name="event_time_id_idx"),

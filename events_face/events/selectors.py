@@ -16,11 +16,17 @@ covers, is a UNION ALL of one ordered, limited range per status. The `name`
 search is the exception: on PostgreSQL the trigram index answers it (the
 planner needs statistics for that, which autovacuum and the sync gather); on
 SQLite it filters rows in list order. `tests/events/test_event_list_plans.py`
-checks the plans.
+checks the plans; `tests/events/test_event_list_equivalence.py` holds the rows
+to the ORM's for every filter, page and cursor.
+
+The SQL is written as procrastinate writes its queries: each statement named and
+described in one line, named parameters, tables and columns taken from the
+models, the list's columns written once (`LIST_FIELDS`). The keyset condition is
+`core.pagination`'s and the planner settings are `core.db`'s.
 """
 
 import functools
-import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -29,69 +35,98 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from events_face.core.pagination import Cursor
+from events_face.core.db import INDEX_RANGES_IN_ORDER, execute_with_local_settings
+from events_face.core.pagination import Cursor, keyset_condition_sql
 from events_face.events.errors import EventNotFound, event_id_parse
 from events_face.events.models import Event, Registration, Venue
 
 ALL_STATUSES = "all"
 
-# Columns the list and detail read, in this order.
-EVENT_COLUMNS = ("id", "name", "event_time", "registration_deadline", "status", "venue_id", "venue_name")
+# The fields of Event a list row carries, in this order: a column the list adds goes here.
+LIST_FIELDS = ("id", "name", "event_time", "registration_deadline", "status", "venue")
+# What the list and detail read, in this order: those fields (a foreign key as its `_id`), then the venue's name.
+EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS), "venue_name")
+
+# The list's statements, each named and described in one line; {names} are filled in
+# from the models (`_Names`), %(params)s by the database driver.
+
+# -- event_range: one ordered index range of events (of one status, or of any), stopped after `limit` rows.
+EVENT_RANGE = "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(limit)s"
+
+# -- event_page: the first `limit` rows of its ranges in list order, each with its venue's name.
+EVENT_PAGE = "SELECT page.*, {venue_name} AS venue_name FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Tables and columns of the list's SQL, quoted for one database, taken from the models."""
+
+    events: str
+    columns: str  # LIST_FIELDS' columns, comma-separated
+    id: str
+    name: str
+    event_time: str
+    registration_deadline: str
+    status: str
+    venue_id: str
+    venue_name: str  # the scalar subquery reading the name of `page`'s venue
+
+    @classmethod
+    def of(cls, database: BaseDatabaseWrapper) -> "_Names":
+        quote = database.ops.quote_name
+        column = {name: quote(Event._meta.get_field(name).column) for name in LIST_FIELDS}
+        venues = quote(Venue._meta.db_table)
+        venue_pk, venue_name = quote(Venue._meta.pk.column), quote(Venue._meta.get_field("name").column)
+        return cls(
+            events=quote(Event._meta.db_table),
+            columns=", ".join(column.values()),
+            id=column["id"],
+            name=column["name"],
+            event_time=column["event_time"],
+            registration_deadline=column["registration_deadline"],
+            status=column["status"],
+            venue_id=column["venue"],
+            venue_name=f"(SELECT {venue_name} FROM {venues} WHERE {venues}.{venue_pk} = page.{column['venue']})",
+        )
+
+
+@functools.cache
+def _names(database: BaseDatabaseWrapper) -> _Names:
+    return _Names.of(database)
 
 
 def _start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-class _EventPageStatement:
-    """The SQL of one list page, with its parameters adapted for the database."""
-
-    def __init__(self) -> None:
-        self.conditions: list[str] = []
-        self.params: list[Any] = []
-
-    def where(self, condition: str, *params: Any) -> None:
-        self.conditions.append(condition)
-        self.params.extend(params)
-
-    @staticmethod
-    def moment(value: datetime) -> Any:
-        return connection.ops.adapt_datetimefield_value(value)
-
-    @staticmethod
-    def uuid(value: uuid.UUID) -> Any:
-        return Event._meta.pk.get_db_prep_value(value, connection)
+def _moment(value: datetime) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
 
 
-def _page_sql(statement: _EventPageStatement, *, statuses: list[str] | None, descending: bool, limit: int) -> tuple[str, list]:
+def _uuid(value: Any) -> Any:
+    return Event._meta.pk.get_db_prep_value(value, connection)
+
+
+def _page_sql(names: _Names, conditions: list[str], *, statuses: list[str] | None, descending: bool) -> str:
+    """`EVENT_PAGE` over one `EVENT_RANGE` per status (`%(status_N)s`), or one range of any status."""
     direction = "DESC" if descending else "ASC"
-    order = f"ORDER BY event_time {direction}, id {direction}"
-    columns = "id, name, event_time, registration_deadline, status, venue_id"
-    venue_name = "(SELECT name FROM events_venue WHERE events_venue.id = page.venue_id) AS venue_name"
-    where = " AND ".join(f"({condition})" for condition in statement.conditions) or "1 = 1"
-    if statuses is None or len(statuses) == 1:
-        if statuses:
-            where, params = f"status = %s AND {where}", [statuses[0], *statement.params]
-        else:
-            params = list(statement.params)
-        inner = f"SELECT {columns} FROM events_event WHERE {where} {order} LIMIT %s"
-        return f"SELECT page.*, {venue_name} FROM ({inner}) AS page {order}", [*params, limit]
-    # One ordered, limited index range per status, merged.
-    branches, params = [], []
-    for status in statuses:
-        branches.append(f"SELECT * FROM (SELECT {columns} FROM events_event WHERE status = %s AND {where} {order} LIMIT %s) AS branch")
-        params += [status, *statement.params, limit]
-    union = " UNION ALL ".join(branches)
-    return f"SELECT page.*, {venue_name} FROM ({union}) AS page {order} LIMIT %s", [*params, limit]
+    order = f"{names.event_time} {direction}, {names.id} {direction}"
 
+    def event_range(status_param: str | None) -> str:
+        status = [f"{names.status} = %({status_param})s"] if status_param else []
+        where = " AND ".join(f"({condition})" for condition in [*status, *conditions]) or "1 = 1"
+        return EVENT_RANGE.format(columns=names.columns, events=names.events, where=where, order=order)
 
-def _name_condition(name: str) -> tuple[str, str]:
-    pattern = f"%{connection.ops.prep_for_like_query(name)}%"
-    if connection.vendor == "postgresql":
-        # What `icontains` compiles to, so the trigram index on UPPER(name) serves it.
-        return "UPPER(name::text) LIKE UPPER(%s)", pattern
-    # SQLite's LIKE ignores case already (ASCII letters, as `icontains` there).
-    return "name LIKE %s ESCAPE '\\'", pattern
+    if statuses is None:
+        ranges = event_range(None)
+    elif len(statuses) == 1:
+        ranges = event_range("status_0")
+    else:
+        # One ordered, limited index range per status, merged.
+        ranges = " UNION ALL ".join(
+            f"SELECT * FROM ({event_range(f'status_{index}')}) AS range_{index}" for index in range(len(statuses))
+        )
+    return EVENT_PAGE.format(venue_name=names.venue_name, ranges=ranges, order=order)
 
 
 def event_page(
@@ -100,22 +135,23 @@ def event_page(
     """Up to `size + 1` rows (dicts of `EVENT_COLUMNS`) of the list past `cursor`, in fetch order.
 
     Default: the events one can register for now (the rule of `Event.is_open`
-    and `EventQuerySet.open_for_registration`; a test holds this SQL to that
-    queryset). Giving `status` replaces "open status, deadline not passed"
-    with the statuses asked for (`all` lifts it); giving `date_from` or
-    `date_to` replaces "not yet started". Fetch order is list order, reversed
-    when the cursor points backwards (the paginator turns it round).
+    and `EventQuerySet.open_for_registration`). Giving `status` replaces "open
+    status, deadline not passed" (`registration_not_closed`) with the statuses
+    asked for (`all` lifts it); giving `date_from` or `date_to` replaces "not
+    yet started" (`upcoming`). Fetch order is list order, reversed when the
+    cursor points backwards (the paginator turns it round).
+    `tests/events/test_event_list_equivalence.py` holds it to the ORM, filter by filter.
     """
     filters = filters or {}
     now = now or timezone.now()
-    statement = _EventPageStatement()
+    names = _names(connections[DEFAULT_DB_ALIAS])
+    conditions: list[str] = []
+    params: dict[str, Any] = {"limit": size + 1, "now": _moment(now)}
 
     statuses = filters.get("status")
     if not statuses:
         statuses = sorted(Event.OPEN_STATUSES)
-        statement.where(
-            "registration_deadline IS NULL OR registration_deadline > %s", statement.moment(now)
-        )
+        conditions.append(f"{names.registration_deadline} IS NULL OR {names.registration_deadline} > %(now)s")
     elif ALL_STATUSES in statuses:
         statuses = None
     else:
@@ -123,64 +159,58 @@ def event_page(
 
     descending = filters.get("ordering") == "-event_time"
     if cursor is not None:
-        # The redundant bound on the time alone gives the database the index range to
-        # start from; without it the OR makes it read from the first row.
-        after = descending == cursor.backwards
-        op = ">" if after else "<"
-        moment = statement.moment(cursor.moment)
-        statement.where(f"event_time {op}= %s", moment)
-        statement.where(
-            f"event_time {op} %s OR (event_time = %s AND id {op} %s)", moment, moment, statement.uuid(cursor.row_id)
+        params.update(cursor_time=_moment(cursor.moment), cursor_id=_uuid(cursor.row_id))
+        conditions.append(
+            keyset_condition_sql(
+                time_column=names.event_time,
+                id_column=names.id,
+                moment="%(cursor_time)s",
+                row_id="%(cursor_id)s",
+                after=descending == cursor.backwards,
+            )
         )
         descending = descending != cursor.backwards
 
     date_from, date_to = filters.get("date_from"), filters.get("date_to")
     if date_from is None and date_to is None:
-        statement.where("event_time > %s", statement.moment(now))
+        conditions.append(f"{names.event_time} > %(now)s")
     if date_from is not None:
-        statement.where("event_time >= %s", statement.moment(_start_of(date_from)))
+        params["date_from"] = _moment(_start_of(date_from))
+        conditions.append(f"{names.event_time} >= %(date_from)s")
     if date_to is not None:
         # Inclusive: the whole of date_to.
-        statement.where("event_time < %s", statement.moment(_start_of(date_to) + timedelta(days=1)))
+        params["date_to_end"] = _moment(_start_of(date_to) + timedelta(days=1))
+        conditions.append(f"{names.event_time} < %(date_to_end)s")
     if filters.get("venue"):
-        statement.where("venue_id = %s", statement.uuid(filters["venue"]))
+        params["venue"] = _uuid(filters["venue"])
+        conditions.append(f"{names.venue_id} = %(venue)s")
+    if statuses:
+        params.update((f"status_{index}", status) for index, status in enumerate(statuses))
     if filters.get("name"):
-        statement.where(*_name_condition(filters["name"]))
+        params["name"] = f"%{connection.ops.prep_for_like_query(filters['name'])}%"
+        conditions.append(_name_condition(names))
         if statuses and len(statuses) > 1:
             # One range per status would hide the trigram index from PostgreSQL.
-            statement.where(f"status IN ({', '.join(['%s'] * len(statuses))})", *statuses)
+            in_list = ", ".join(f"%(status_{index})s" for index in range(len(statuses)))
+            conditions.append(f"{names.status} IN ({in_list})")
             statuses = None
 
-    sql, params = _page_sql(statement, statuses=statuses, descending=descending, limit=size + 1)
+    sql = _page_sql(names, conditions, statuses=statuses, descending=descending)
+    # A name search leaves the planner free: the trigram index is read through a bitmap scan.
+    planner_settings = {} if filters.get("name") else INDEX_RANGES_IN_ORDER
     with connection.cursor() as db:
-        if connection.vendor == "postgresql" and not filters.get("name"):
-            sql = _ranges_only(sql)
-        db.execute(sql, params)
-        while db.description is None:  # past the results of the SET statements
-            db.nextset()
+        execute_with_local_settings(db, sql, params, settings=planner_settings)
         rows = db.fetchall()
     return _as_dicts(rows)
 
 
-# PostgreSQL planner settings for the list's statement: with sorts and bitmap
-# scans ruled out, an ordered index range per status is the only plan left.
-_RANGES_ONLY = ("enable_sort", "enable_bitmapscan")
-
-
-def _ranges_only(sql: str) -> str:
-    """`sql` for PostgreSQL to run reading the list's index ranges in order, statistics or not.
-
-    With statistics its planner picks them anyway; without (a table freshly
-    loaded, before autovacuum has analysed it) it may estimate that a status
-    matches a handful of rows and sort all of them instead, which costs what the
-    table holds. `SET LOCAL` lasts for the transaction: a string of several
-    statements runs as one (one round trip; Django's default client-side
-    binding sends it as a simple query), and inside a caller's transaction
-    the settings are put back at the end.
-    """
-    before = "".join(f"SET LOCAL {name} = off; " for name in _RANGES_ONLY)
-    after = "".join(f"; SET LOCAL {name} TO DEFAULT" for name in _RANGES_ONLY) if connection.in_atomic_block else ""
-    return before + sql + after
+def _name_condition(names: _Names) -> str:
+    """`name` holds `%(name)s`, a LIKE pattern, ignoring case as `icontains` does."""
+    if connection.vendor == "postgresql":
+        # What `icontains` compiles to, so the trigram index on UPPER(name) serves it.
+        return f"UPPER({names.name}::text) LIKE UPPER(%(name)s)"
+    # SQLite's LIKE ignores case already (ASCII letters, as `icontains` there).
+    return f"{names.name} LIKE %(name)s ESCAPE '\\'"
 
 
 def _as_dicts(rows: list[tuple]) -> list[dict[str, Any]]:
@@ -198,7 +228,7 @@ def _as_dicts(rows: list[tuple]) -> list[dict[str, Any]]:
 @functools.cache
 def _column_converters(database: BaseDatabaseWrapper) -> list[tuple[int, Any, Any]]:
     """(column index, converter, column) for each conversion the database's rows of `EVENT_COLUMNS` need."""
-    fields = [Event._meta.get_field(name) for name in ("id", "name", "event_time", "registration_deadline", "status", "venue")]
+    fields = [Event._meta.get_field(name) for name in LIST_FIELDS]
     converters = []
     for index, field in enumerate(fields):
         column = field.get_col(Event._meta.db_table)

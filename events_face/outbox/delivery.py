@@ -13,7 +13,7 @@ Guarantees:
 Leases and locks: the whole rule, in one place
 -----------------------------------------------
 
-1. `claim_batch` takes up to `limit` due messages in ONE short transaction
+1. `batch_claim` takes up to `limit` due messages in ONE short transaction
    and commits it before any request is made. On PostgreSQL the rows are
    selected `FOR UPDATE SKIP LOCKED`, so concurrent claimers skip each
    other's rows instead of waiting for them; on SQLite the transaction is
@@ -72,7 +72,7 @@ def request_budget_seconds() -> float:
     return REQUEST_BUDGET_TIMEOUTS * settings.OUTBOX_HTTP_TIMEOUT
 
 
-def claim_batch(
+def batch_claim(
     *, lease_owner: str, limit: int, due_before: datetime | None = None
 ) -> list[OutboxMessage]:
     """Lease up to `limit` due messages to `lease_owner` (rules 1 and 2 above)."""
@@ -156,7 +156,7 @@ def batch_start(
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("deliveries make HTTP requests: never start one in a transaction")
     claimed_at = time.monotonic()
-    messages = claim_batch(lease_owner=lease_owner, limit=limit, due_before=due_before)
+    messages = batch_claim(lease_owner=lease_owner, limit=limit, due_before=due_before)
     if not messages:
         return None
     return InFlightBatch(
@@ -170,7 +170,7 @@ def batch_start(
     )
 
 
-def deliver_due_messages(**options: Any) -> BatchReport:
+def due_messages_deliver(**options: Any) -> BatchReport:
     """Claim one batch, send it, record the outcomes: `batch_start(**options)`, then `finish`."""
     batch = batch_start(**options)
     return batch.finish() if batch is not None else BatchReport()

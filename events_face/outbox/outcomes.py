@@ -67,7 +67,7 @@ class BatchReport:
         )
 
 
-def retry_policy() -> RetryPolicy:
+def delivery_retry_policy() -> RetryPolicy:
     """The outbox's backoff, from settings; when to stop is the horizon's business (`retry_horizon`)."""
     return RetryPolicy(
         base_seconds=settings.OUTBOX_RETRY_BASE_SECONDS,
@@ -82,7 +82,7 @@ def retry_horizon() -> timedelta:
 def retry_delay(*, attempts: int, retry_after: float | None = None) -> float:
     """Seconds before the next attempt, after `attempts` failed ones (`RetryPolicy.delay`:
     jittered exponential backoff, Retry-After honoured, both cut to OUTBOX_RETRY_MAX_SECONDS)."""
-    return retry_policy().delay(attempt=attempts, retry_after=retry_after)
+    return delivery_retry_policy().delay(attempt=attempts, retry_after=retry_after)
 
 
 def _unsuccessful_changes(message: OutboxMessage, result: SendResult, now: datetime) -> dict:

@@ -70,7 +70,7 @@ class SkippedRecord(models.Model):
 
 
 class SyncLease(models.Model):
-    """The single-run lock on SQLite (see `events_face.sync.services.sync_lock`).
+    """The single-run lock on SQLite (see `events_face.sync.lock.sync_lock`).
 
     One row per lock name; its holder owns the lock until `expires_at`, which
     the holder pushes forward after every page. A crashed run's lease simply

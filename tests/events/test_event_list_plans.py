@@ -191,3 +191,16 @@ def test_a_sync_that_changed_events_gathers_the_planner_statistics(provider):
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'events_event'::regclass")
         assert cursor.fetchone()[0] == Event.objects.count() > 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the planner settings are PostgreSQL's")
+def test_the_planner_settings_go_with_the_page_statement_and_last_for_it_alone():
+    """One round trip; inside a caller's transaction (this test's) the settings are back afterwards."""
+    with CaptureQueriesContext(connection) as queries:
+        event_page(size=PAGE)
+
+    [statement] = queries.captured_queries
+    assert statement["sql"].startswith("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SELECT")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_sort'), current_setting('enable_bitmapscan')")
+        assert cursor.fetchone() == ("on", "on")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from events_face.outbox.delivery import deliver_due_messages
+from events_face.outbox.delivery import due_messages_deliver
 from events_face.outbox.outcomes import BatchReport
 from events_face.outbox.senders import Senders
 from tests.support.outbox import OWNER_ID, TOKEN, WorkerProcesses
@@ -33,7 +33,7 @@ def delivery_settings(settings, notifications_service):
 
 @pytest.fixture
 def deliver(delivery_settings) -> Iterator[Callable[..., BatchReport]]:
-    """One `deliver_due_messages` pass in this process, as lease owner "test-worker",
+    """One `due_messages_deliver` pass in this process, as lease owner "test-worker",
     with senders built from the settings as they are at the call."""
     executor = ThreadPoolExecutor(max_workers=4)
 
@@ -41,7 +41,7 @@ def deliver(delivery_settings) -> Iterator[Callable[..., BatchReport]]:
         kwargs.setdefault("lease_owner", "test-worker")
         kwargs.setdefault("limit", 100)
         with Senders() as senders:
-            return deliver_due_messages(senders=senders, executor=executor, **kwargs)
+            return due_messages_deliver(senders=senders, executor=executor, **kwargs)
 
     yield deliver_once
     executor.shutdown()

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from events_face.integrations.http import SendResult, Verdict, parse_retry_after
-from events_face.outbox.delivery import claim_batch
+from events_face.outbox.delivery import batch_claim
 from events_face.outbox.models import OutboxMessage
 from events_face.outbox.outcomes import outcomes_record, retry_delay
 from events_face.outbox.selectors import outbox_stats
@@ -33,8 +33,8 @@ def expire_lease(message: OutboxMessage) -> None:
 def test_a_claimed_message_is_not_claimed_again_while_its_lease_lasts(delivery_settings):
     make_messages(3)
 
-    first = claim_batch(lease_owner="a", limit=10)
-    second = claim_batch(lease_owner="b", limit=10)
+    first = batch_claim(lease_owner="a", limit=10)
+    second = batch_claim(lease_owner="b", limit=10)
 
     assert len(first) == 3 and second == []
     row = OutboxMessage.objects.get(pk=first[0].pk)
@@ -52,7 +52,7 @@ def test_a_claim_takes_at_most_the_limit_oldest_due_first(delivery_settings):
         )
     OutboxMessage.objects.filter(pk=messages[0].pk).update(next_attempt_at=now + timedelta(hours=1))
 
-    claimed = claim_batch(lease_owner="a", limit=2)
+    claimed = batch_claim(lease_owner="a", limit=2)
 
     assert [m.pk for m in claimed] == [messages[1].pk, messages[2].pk]
 
@@ -62,7 +62,7 @@ def test_after_a_dead_workers_lease_expires_the_message_is_sent_again_with_the_s
     deliver, notifications_service
 ):
     message = make_message()
-    [claimed] = claim_batch(lease_owner="killed-worker", limit=10)  # and then it died
+    [claimed] = batch_claim(lease_owner="killed-worker", limit=10)  # and then it died
     assert deliver().claimed == 0
 
     expire_lease(claimed)
@@ -77,9 +77,9 @@ def test_after_a_dead_workers_lease_expires_the_message_is_sent_again_with_the_s
 @transactional
 def test_a_worker_that_lost_its_lease_does_not_reschedule_over_the_new_owner(delivery_settings):
     message = make_message()
-    [slow] = claim_batch(lease_owner="slow", limit=1)
+    [slow] = batch_claim(lease_owner="slow", limit=1)
     expire_lease(slow)
-    claim_batch(lease_owner="fast", limit=1)
+    batch_claim(lease_owner="fast", limit=1)
 
     outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Verdict.TRANSIENT, status=503))])
 
@@ -91,9 +91,9 @@ def test_a_worker_that_lost_its_lease_does_not_reschedule_over_the_new_owner(del
 @transactional
 def test_a_201_is_recorded_even_by_a_worker_whose_lease_expired(delivery_settings):
     message = make_message()
-    [slow] = claim_batch(lease_owner="slow", limit=1)
+    [slow] = batch_claim(lease_owner="slow", limit=1)
     expire_lease(slow)
-    claim_batch(lease_owner="fast", limit=1)
+    batch_claim(lease_owner="fast", limit=1)
 
     outcomes_record(lease_owner="slow", deliveries=[(slow, SendResult(Verdict.SUCCESS, status=201))])
 
