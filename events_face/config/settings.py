@@ -405,3 +405,28 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Abuse and outage limits (security review; one block, to port into the settings package) ---
+import re  # noqa: E402  (kept in this block until it moves to the settings package)
+
+# After the response cache fails (Redis down or hung), each web process skips it
+# for this many seconds: one request pays the socket timeout, not every request.
+RESPONSE_CACHE_BREAK_SECONDS = env.float("RESPONSE_CACHE_BREAK_SECONDS", default=10.0)
+if RESPONSE_CACHE_BREAK_SECONDS <= 0:
+    raise ImproperlyConfigured(
+        f"RESPONSE_CACHE_BREAK_SECONDS must be a positive number of seconds, not {RESPONSE_CACHE_BREAK_SECONDS}"
+    )
+# Registrations (so notifications) to one e-mail address, across all accounts:
+# "N/second|minute|hour|day", counted from the registrations table (not evictable).
+REGISTRATION_ADDRESS_RATE = env.str("REGISTRATION_ADDRESS_RATE", default="5/hour")
+if not re.fullmatch(r"[1-9]\d*/[smhd][a-z]*", REGISTRATION_ADDRESS_RATE):
+    raise ImproperlyConfigured(
+        f"REGISTRATION_ADDRESS_RATE must look like 5/hour (a count, then second, minute, hour or day), "
+        f"not {REGISTRATION_ADDRESS_RATE!r}"
+    )
+# Answers that say nothing about caching get "private, no-store" (errors, personal
+# data); right after the request id and metrics, so it sees other middleware's answers too.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("events_face.monitoring.middleware.RequestMetricsMiddleware") + 1,
+    "events_face.core.errors.PrivateByDefaultMiddleware",
+)
