@@ -54,9 +54,7 @@ def registration_email_normalize(address: str) -> str:
         raise EmailDomainNotPublic()
     normalized = f"{local_part}@{domain}"
     if len(normalized) > MAX_LENGTH:  # the ASCII form of a domain can be longer than its Unicode one
-        raise serializers.ValidationError(
-            _("Ensure this field has no more than %(max_length)d characters.") % {"max_length": MAX_LENGTH}
-        )
+        raise serializers.ValidationError(_("At most %(count)d characters.") % {"count": MAX_LENGTH})
     return normalized
 
 
