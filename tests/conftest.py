@@ -33,9 +33,9 @@ def fresh_throttle_counters():
 @pytest.fixture(autouse=True)
 def closed_response_cache_breaker():
     """No test inherits the response cache's circuit breaker tripped by another's broken cache."""
-    from events_face.events.response_cache import _CircuitBreaker
+    from events_face.events.response_cache import CircuitBreaker
 
-    _CircuitBreaker.open_until = _CircuitBreaker.last_warning = float("-inf")
+    CircuitBreaker.open_until = CircuitBreaker.last_warning = float("-inf")
 
 
 @pytest.fixture

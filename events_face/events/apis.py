@@ -115,9 +115,12 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
         pairs = canonical_filters(filters)
         if size != self.paginator.page_size:
             pairs.append((self.paginator.page_size_query_param, str(size)))
-        self.paginator.base_url = request.build_absolute_uri(request.path) + (f"?{urlencode(pairs)}" if pairs else "")
 
         def build(now) -> RenderedResponse:
+            # Links from the canonical query: a shared page carries no caller's own parameters.
+            self.paginator.base_url = request.build_absolute_uri(request.path) + (
+                f"?{urlencode(pairs)}" if pairs else ""
+            )
             fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
             page = self.paginator.page_from(fetched, size)
             body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}

@@ -33,6 +33,12 @@ what it can type (tests/events/test_response_cache_bounds.py):
   event the catalogue holds (asked in the same query as the version): forged
   cursors and random venue ids are served, not stored.
 
+- Every canonical key is still a key: `page_size` alone has 100 values. So each
+  catalogue version admits at most `MAX_ENTRIES_PER_VERSION` new entries (a
+  counter in the cache beside them, living as long as an entry can); past it,
+  pages are served and not stored. Popular pages are stored first; what the
+  cache holds is at most about twice that many entries per live version.
+
 A cache that fails (Redis down or hung) is skipped for
 RESPONSE_CACHE_BREAK_SECONDS by this process (a circuit breaker: one request
 pays the socket timeout, the next ones do not), with one warning a minute.
@@ -70,6 +76,10 @@ CLIENT_MAX_AGE = 5  # seconds
 # and millions of them are valid. Further out, a page is rendered (an index range read).
 CACHED_DATES_BACK = timedelta(days=31)
 CACHED_DATES_AHEAD = timedelta(days=366)
+
+# New entries each catalogue version may store: 2,000 pages of at most ~30 KB
+# (100 events) each is ~60 MB for a version, whatever clients ask.
+MAX_ENTRIES_PER_VERSION = 2000
 
 # At most one "cache unavailable" warning per process in this interval.
 WARNING_INTERVAL_SECONDS = 60.0
@@ -136,7 +146,7 @@ def dates_are_cacheable(*dates: date | None, today: date) -> bool:
     )
 
 
-class _CircuitBreaker:
+class CircuitBreaker:
     """Per process: after a cache failure, skip the cache for RESPONSE_CACHE_BREAK_SECONDS.
 
     Without it, a hung Redis makes every request wait the socket timeout.
@@ -164,6 +174,13 @@ class _CircuitBreaker:
             )
 
 
+def _admitted(version: int) -> bool:
+    """Whether this version may store one more entry (`MAX_ENTRIES_PER_VERSION`)."""
+    budget = f"catalogue-budget:{version}"
+    cache.add(budget, 0, timeout=settings.API_CACHE_SECONDS + 1)
+    return cache.incr(budget) <= MAX_ENTRIES_PER_VERSION
+
+
 def _key(request, parts: Hashable, *, version: int) -> str:
     fingerprint = hashlib.blake2b(
         repr((request.scheme, request.get_host(), parts)).encode(), digest_size=20
@@ -187,7 +204,7 @@ def cached_response(
     `build` may raise (bad input): nothing is cached then.
     """
     now = timezone.now()
-    if settings.API_CACHE_SECONDS <= 0 or key_parts is None or _CircuitBreaker.is_open():
+    if settings.API_CACHE_SECONDS <= 0 or key_parts is None or CircuitBreaker.is_open():
         return build(now).http_response(request, now=now)
 
     version, held = catalogue_version(venue_id=venue_id, cursor=cursor)
@@ -195,14 +212,15 @@ def cached_response(
     try:
         rendered = cache.get(key)
     except Exception:  # the cache backend's own errors (redis-py's, a socket's): any of them
-        _CircuitBreaker.trip("read")
+        CircuitBreaker.trip("read")
         return build(now).http_response(request, now=now)
     if rendered is None or rendered.valid_until <= now:
         rendered = build(now)
         if rendered.valid_until > now and held:
             timeout = (rendered.valid_until - now).total_seconds()
             try:
-                cache.set(key, rendered, timeout=max(1, int(timeout) + 1))
+                if _admitted(version):
+                    cache.set(key, rendered, timeout=max(1, int(timeout) + 1))
             except Exception:
-                _CircuitBreaker.trip("write")
+                CircuitBreaker.trip("write")
     return rendered.http_response(request, now=now)

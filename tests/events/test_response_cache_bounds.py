@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 
 from events_face.core.pagination import encode_cursor
+from events_face.events import response_cache
 from tests.support.factories import make_event, make_venue
 from tests.support.redis_server import REDIS_URL, redis_or_skip
 
@@ -135,3 +136,12 @@ def test_dates_far_from_today_are_served_but_not_stored(auth_client, redis_cache
 
     assert auth_client.get(f"/api/events/?date_from={today}").status_code == 200
     assert redis_cache() == 1
+
+
+def test_a_version_stores_at_most_its_budget_of_entries_and_serves_the_rest(auth_client, redis_cache, catalogue, monkeypatch):
+    monkeypatch.setattr(response_cache, "MAX_ENTRIES_PER_VERSION", 3)
+
+    responses = [auth_client.get(f"/api/events/?page_size={size}") for size in range(1, 11)]
+
+    assert [len(r.json()["results"]) for r in responses] == [min(size, 5) for size in range(1, 11)]
+    assert redis_cache() == 3
