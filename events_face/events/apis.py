@@ -184,7 +184,10 @@ class EventRegisterApi(APIView):
                 RegistrationSerializer,
                 description="Registered; the confirmation code goes to the e-mail address.",
             ),
-            400: schema.BAD_REQUEST,
+            400: schema.error(
+                "Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`), "
+                "an e-mail address without a public domain (`email_domain_not_public`)."
+            ),
             401: schema.UNAUTHORIZED,
             404: schema.NOT_FOUND,
             409: schema.error(
@@ -193,7 +196,10 @@ class EventRegisterApi(APIView):
             413: schema.TOO_LARGE,
             415: schema.UNSUPPORTED,
             422: schema.error("`idempotency_key_reused`: the key was used for another registration."),
-            429: schema.error("Too many registrations by this user (`throttled`); see Retry-After."),
+            429: schema.error(
+                "Too many registrations by this user (`throttled`) or to this e-mail address from any "
+                "account (`address_rate_exceeded`); see Retry-After."
+            ),
         },
     )
     def post(self, request, event_id: str):
