@@ -43,6 +43,14 @@ def fresh_throttle_counters():
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def closed_response_cache_breaker():
+    """No test inherits the response cache's circuit breaker tripped by another's broken cache."""
+    from events_face.events.response_cache import CircuitBreaker
+
+    CircuitBreaker.open_until = CircuitBreaker.last_warning = float("-inf")
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

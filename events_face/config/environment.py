@@ -75,6 +75,20 @@ def whole_number(name: str, default: int, *, minimum: int) -> int:
     return number
 
 
+def positive_seconds(name: str, default: float) -> float:
+    """The variable as a number of seconds above 0; anything else stops the process, naming it."""
+    value = raw(name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not seconds > 0:
+        raise MisconfiguredEnvironment(f"{name} must be a positive number of seconds, not {value!r} (see .env.example).")
+    return seconds
+
+
 def debug() -> bool:
     return boolean("DEBUG", default=True)
 

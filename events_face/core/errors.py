@@ -11,6 +11,10 @@ with it. Messages defined at import time are lazy (gettext_lazy) and become
 text here, when the answer is written. Services raise
 `ServiceError` subclasses (no HTTP inside them); this module turns those, DRF's
 and Django's exceptions into that shape. Anything else is a bug and stays a 500.
+
+No error, and no answer that does not say otherwise itself, is stored by a shared
+cache or a browser: `PrivateByDefaultMiddleware` gives them `Cache-Control:
+private, no-store`. Only the catalogue's reads say otherwise (events/response_cache.py).
 """
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -36,9 +40,20 @@ class ServiceError(Exception):
     code = "invalid"
     default_message = _("The request could not be carried out.")
 
-    def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
+    # Seconds after which a retry may succeed, sent as Retry-After (a 429's).
+    retry_after: int | None = None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        fields: dict[str, list[str]] | None = None,
+        retry_after: int | None = None,
+    ):
         self.message = message or self.default_message
         self.fields = fields
+        if retry_after is not None:
+            self.retry_after = retry_after
         super().__init__(self.message)
 
 
@@ -113,6 +128,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         set_rollback()
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(max(1, exc.retry_after))
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
         )
@@ -171,3 +188,26 @@ def server_error(request):
     if not _under_api(request):
         return defaults.server_error(request)
     return JsonResponse(error_body("server_error", gettext("Internal server error.")), status=500)
+
+
+PRIVATE_NO_STORE = "private, no-store"
+
+
+class PrivateByDefaultMiddleware:
+    """`Cache-Control: private, no-store` on every error and on every answer that sets none.
+
+    One place for "personal data and errors are never stored": a registration
+    list, a token, a 401 or a 400 says nothing about caching itself, and a
+    shared cache in front of the API could otherwise keep it. An answer that
+    sets its own Cache-Control (the catalogue's reads, static files, the admin)
+    keeps it, unless it is an error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code >= 400 or not response.has_header("Cache-Control"):
+            response["Cache-Control"] = PRIVATE_NO_STORE
+        return response

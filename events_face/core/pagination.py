@@ -130,6 +130,9 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
     page_size = 20
     max_page_size = 100
+    # The URL the links continue from; default: the request's own. A cached list sets
+    # its canonical one, so that a shared page carries no other caller's parameters.
+    base_url: str | None = None
 
     def read_request(self, request) -> tuple[Cursor | None, int]:
         """(cursor, page size) from the query string; 400 for bad values."""
@@ -167,7 +170,7 @@ class KeysetPagination(BasePagination):
         return self.page_from(queryset[: size + 1], size)
 
     def links(self) -> dict[str, str | None]:
-        base_url = remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+        base_url = remove_query_param(self.base_url or self.request.build_absolute_uri(), self.cursor_query_param)
         return {"next": self._link(base_url, back=False), "previous": self._link(base_url, back=True)}
 
     def get_paginated_response(self, data) -> Response:

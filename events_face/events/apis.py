@@ -6,6 +6,10 @@ read, since nothing they return depends on the user), answer JSON whatever
 the client accepts, and answer from `response_cache`.
 """
 
+from datetime import UTC
+from urllib.parse import urlencode
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -20,9 +24,15 @@ from rest_framework.views import APIView
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
 from events_face.core.throttling import ScopedCacheThrottle
+from events_face.events.errors import event_id_parse
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
-from events_face.events.response_cache import RenderedResponse, cached_response, render
-from events_face.events.selectors import event_detail, event_page, registration_list
+from events_face.events.response_cache import (
+    RenderedResponse,
+    cached_response,
+    dates_are_cacheable,
+    render,
+)
+from events_face.events.selectors import ALL_STATUSES, event_detail, event_page, registration_list
 from events_face.events.serializers import (
     EventDetailSerializer,
     EventListFilterSerializer,
@@ -59,6 +69,28 @@ def _expiry_times(rows) -> list:
 PAGINATION_PARAMETERS = {EventKeysetPagination.cursor_query_param, EventKeysetPagination.page_size_query_param}
 
 
+def canonical_filters(filters: dict) -> list[tuple[str, str]]:
+    """The filters as one spelling: fixed order, statuses sorted and deduplicated, defaults left out.
+
+    Two requests that ask for the same list get the same pairs; they are the
+    response cache's key and the query of the page's links.
+    """
+    pairs = []
+    if filters.get("name"):
+        pairs.append(("name", filters["name"]))
+    statuses = filters.get("status")
+    if statuses:
+        pairs.append(("status", ALL_STATUSES if ALL_STATUSES in statuses else ",".join(sorted(set(statuses)))))
+    for field in ("date_from", "date_to"):
+        if filters.get(field) is not None:
+            pairs.append((field, filters[field].isoformat()))
+    if filters.get("venue"):
+        pairs.append(("venue", str(filters["venue"])))
+    if filters.get("ordering") == "-event_time":  # "event_time" is the default
+        pairs.append(("ordering", "-event_time"))
+    return pairs
+
+
 class EventListApi(CatalogueReadMixin, GenericAPIView):
     pagination_class = EventKeysetPagination
     serializer_class = EventSerializer  # for the schema; items are shaped by `event_item`
@@ -73,19 +105,40 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
         },
     )
     def get(self, request):
-        return cached_response(request, self._render)
-
-    def _render(self, now) -> RenderedResponse:
+        # Parsed before the cache is asked: the key is the request's canonical form.
         filters = {}
-        if not self.request.query_params.keys() <= PAGINATION_PARAMETERS:
-            filter_input = EventListFilterSerializer(data=self.request.query_params)
+        if not request.query_params.keys() <= PAGINATION_PARAMETERS:
+            filter_input = EventListFilterSerializer(data=request.query_params)
             filter_input.is_valid(raise_exception=True)
             filters = filter_input.validated_data
-        cursor, size = self.paginator.read_request(self.request)
-        fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
-        page = self.paginator.page_from(fetched, size)
-        body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
-        return render(body, moments=_expiry_times(fetched), now=now)
+        cursor, size = self.paginator.read_request(request)
+        pairs = canonical_filters(filters)
+        if size != self.paginator.page_size:
+            pairs.append((self.paginator.page_size_query_param, str(size)))
+
+        def build(now) -> RenderedResponse:
+            # Links from the canonical query: a shared page carries no caller's own parameters.
+            self.paginator.base_url = request.build_absolute_uri(request.path) + (
+                f"?{urlencode(pairs)}" if pairs else ""
+            )
+            fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
+            page = self.paginator.page_from(fetched, size)
+            body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
+            return render(body, moments=_expiry_times(fetched), now=now)
+
+        today = timezone.now().date()
+        if filters.get("name") or not dates_are_cacheable(filters.get("date_from"), filters.get("date_to"), today=today):
+            key_parts = None  # unbounded: served, never stored
+        else:
+            position = None if cursor is None else (cursor.moment.astimezone(UTC), cursor.row_id, cursor.backwards)
+            key_parts = ("list", request.path, tuple(pairs), position)
+        return cached_response(
+            request,
+            build,
+            key_parts=key_parts,
+            venue_id=filters.get("venue"),
+            cursor=cursor,
+        )
 
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -100,11 +153,13 @@ class EventDetailApi(CatalogueReadMixin, APIView):
         responses={200: EventDetailSerializer, 401: schema.UNAUTHORIZED, 404: schema.NOT_FOUND},
     )
     def get(self, request, event_id: str):
+        event_uuid = event_id_parse(event_id)  # one key per event, however its id is spelled
+
         def build(now) -> RenderedResponse:
-            row = event_detail(event_id=event_id)
+            row = event_detail(event_id=event_uuid)
             return render(event_item(row, now=now, detail=True), moments=_expiry_times([row]), now=now)
 
-        return cached_response(request, build)
+        return cached_response(request, build, key_parts=("detail", event_uuid))
 
 
 class EventRegisterApi(APIView):
@@ -129,7 +184,10 @@ class EventRegisterApi(APIView):
                 RegistrationSerializer,
                 description="Registered; the confirmation code goes to the e-mail address.",
             ),
-            400: schema.BAD_REQUEST,
+            400: schema.error(
+                "Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`), "
+                "an e-mail address without a public domain (`email_domain_not_public`)."
+            ),
             401: schema.UNAUTHORIZED,
             404: schema.NOT_FOUND,
             409: schema.error(
@@ -138,7 +196,10 @@ class EventRegisterApi(APIView):
             413: schema.TOO_LARGE,
             415: schema.UNSUPPORTED,
             422: schema.error("`idempotency_key_reused`: the key was used for another registration."),
-            429: schema.error("Too many registrations by this user (`throttled`); see Retry-After."),
+            429: schema.error(
+                "Too many registrations by this user (`throttled`) or to this e-mail address from any "
+                "account (`address_rate_exceeded`); see Retry-After."
+            ),
         },
     )
     def post(self, request, event_id: str):

@@ -48,3 +48,22 @@ class IdempotencyKeyReused(ServiceError):
     status_code = 422
     code = "idempotency_key_reused"
     default_message = _("This Idempotency-Key was already used for a different registration.")
+
+
+class EmailDomainNotPublic(ServiceError):
+    code = "email_domain_not_public"
+    default_message = _(
+        "Registrations go to public e-mail addresses only: the domain needs a dot, "
+        "and may not be an IP address, localhost or a reserved name such as .local or .test."
+    )
+
+    def __init__(self):
+        super().__init__(fields={"email": [self.default_message]})
+
+
+class AddressRateExceeded(ServiceError):
+    status_code = 429
+    code = "address_rate_exceeded"
+    default_message = _(
+        "This e-mail address has received too many registrations recently; try again later."
+    )

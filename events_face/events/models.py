@@ -175,7 +175,11 @@ class Registration(models.Model):
                 name="registration_unique_user_idempotency_key",
             ),
         ]
-        indexes = [models.Index(fields=["user", "-created_at"], name="registration_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="registration_user_idx"),
+            # The per-address rate (services.registration_address_rate_check).
+            models.Index(Lower("email"), "created_at", name="registration_email_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> for {self.event_id}"

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
+from events_face.events.email_address import registration_email_normalize
 from events_face.events.models import Event, Registration, Venue
 from events_face.events.selectors import ALL_STATUSES
 
@@ -140,7 +141,11 @@ FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 class RegistrationInputSerializer(serializers.Serializer):
     # Surrounding whitespace is stripped (DRF's trim_whitespace, any Unicode space).
     full_name = serializers.CharField(max_length=128)
+    # Stored and compared in one spelling per mailbox (events/email_address.py).
     email = serializers.EmailField(max_length=254)
+
+    def validate_email(self, value: str) -> str:
+        return registration_email_normalize(value)
 
     def validate_full_name(self, value: str) -> str:
         for character in value:

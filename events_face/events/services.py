@@ -12,15 +12,24 @@ never overbooked" are kept here, in `registration_create`, and nowhere else:
 
 The registration and its outbox message commit in the same transaction; the
 notification is written then, in the registration's language.
+
+A registration sends mail to an address of the caller's choosing, so one address
+receives at most REGISTRATION_ADDRESS_RATE of them, whoever asks
+(`registration_address_rate_check`).
 """
 
 import secrets
 import uuid
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
-from django.utils import translation
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone, translation
+from rest_framework.throttling import ScopedRateThrottle
 
 from events_face.events.errors import (
+    AddressRateExceeded,
     AlreadyRegistered,
     EventFull,
     EventNotFound,
@@ -54,6 +63,41 @@ def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> R
     return earlier
 
 
+# The first key of the two-int advisory locks on addresses ("addr" in ASCII); the
+# second is the address's hash. Other advisory locks here use one bigint key.
+ADDRESS_LOCK_CLASS = 0x61646472
+
+
+def registration_address_rate_check(*, email: str) -> None:
+    """Refuse (`AddressRateExceeded`, 429 with Retry-After) a registration to an
+    address that already has REGISTRATION_ADDRESS_RATE registrations in the window.
+
+    Counts rows of the registrations table, which nothing evicts, through the
+    index on (lower(email), created_at). Runs inside `registration_create`'s
+    transaction, after the event lock (always in that order: no deadlock). The
+    event lock does not serialise registrations to one address for different
+    events, so on PostgreSQL a transaction-scoped advisory lock on the address
+    does; on SQLite the IMMEDIATE transaction already serialises every writer.
+    `email` is normalised (`events/email_address.py`), so spellings count together.
+    """
+    limit, window_seconds = ScopedRateThrottle().parse_rate(settings.REGISTRATION_ADDRESS_RATE)
+    address = email.lower()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADDRESS_LOCK_CLASS, address])
+    now = timezone.now()
+    window = timedelta(seconds=window_seconds)
+    newest = list(
+        Registration.objects.annotate(address=Lower("email"))
+        .filter(address=address, created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(newest) >= limit:
+        # Below the limit again once the limit-th newest leaves the window.
+        raise AddressRateExceeded(retry_after=int((newest[-1] + window - now).total_seconds()) + 1)
+
+
 def registration_create(
     *,
     event_id: uuid.UUID | str,
@@ -85,6 +129,7 @@ def registration_create(
             raise AlreadyRegistered()
         if event.capacity is not None and event.registrations.count() >= event.capacity:
             raise EventFull()
+        registration_address_rate_check(email=email)
 
         registration = Registration(
             event=event,

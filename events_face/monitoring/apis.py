@@ -1,6 +1,8 @@
 """Health check and Prometheus metrics.
 
-`/api/health/` is public and cheap: 200 when the database answers, else 503.
+`/api/health/` is public and cheap: 200 when the database answers, else 503,
+JSON whatever the Accept header asks (a load balancer that sends
+`Accept: text/html` must not read a 406 as "down").
 `/api/metrics/` is Prometheus text (`metrics.py` says what is in it). It needs
 `Authorization: Bearer $METRICS_TOKEN`; without METRICS_TOKEN configured it is
 open only when DEBUG is on, and 404 otherwise, so a production deployment never
@@ -16,7 +18,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -26,9 +30,21 @@ from events_face.monitoring.metrics import metrics_exposition
 from events_face.monitoring.selectors import database_is_reachable
 
 
+class IgnoreAccept(BaseContentNegotiation):
+    """The first renderer, whatever the client accepts: a probe's Accept header is not a reason to fail it."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+
 class HealthApi(APIView):
     permission_classes = [AllowAny]
     authentication_classes = []
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAccept
 
     @extend_schema(
         operation_id="health",

@@ -147,3 +147,67 @@ def test_a_full_name_of_only_whitespace_is_rejected(auth_client):
 
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"full_name"}
+
+
+# One mailbox, one registration: the domain is stored in its IDNA ASCII form
+# (events/email_address.py), so its spellings collide in the unique constraint.
+ONE_MAILBOX = ["user@bücher.de", "user@xn--bcher-kva.de", "user@bu\u0308cher.de", "User@BÜCHER.DE"]
+
+
+def test_spellings_of_one_mailbox_register_once(auth_client):
+    event = make_event()
+
+    responses = [register(auth_client, event, email=email) for email in ONE_MAILBOX]
+
+    assert [r.status_code for r in responses] == [201] + [409] * (len(ONE_MAILBOX) - 1)
+    assert {r.json()["error"]["code"] for r in responses[1:]} == {"already_registered"}
+    assert Registration.objects.get().email == "user@xn--bcher-kva.de"
+    assert OutboxMessage.objects.get().payload["email"] == "user@xn--bcher-kva.de"
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"\x1b]0;pwned\x07"@example.com',  # terminal escape in a quoted local part
+        '"\x1b[31mred"@example.com',
+        '"a\x7fb"@example.com',
+        "a@exa\u200bmple.com",  # zero-width space (Cf) in the domain
+        "a@exa\u00admple.com",  # soft hyphen (Cf)
+    ],
+)
+def test_an_address_with_control_or_format_characters_is_rejected(auth_client, email):
+    response = register(auth_client, make_event(), email=email)
+
+    assert response.status_code == 400, response.json()
+    assert set(response.json()["error"]["fields"]) == {"email"}
+    assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "x@localhost",
+        "x@[127.0.0.1]",
+        "x@printer.local",
+        "x@app.localhost",
+        "x@mail.test",
+        "x@nothing.invalid",
+        "x@shop.example",
+        "x@corp.internal",
+        "x@router.home.arpa",
+    ],
+)
+def test_an_address_without_a_public_domain_is_rejected_with_its_own_code(auth_client, email):
+    response = register(auth_client, make_event(), email=email)
+
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"]["code"] == "email_domain_not_public"
+    assert set(response.json()["error"]["fields"]) == {"email"}
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize("email", ["ada@example.com", "ada@пример.рф", "o'brien+events@mail.example.co.uk"])
+def test_public_addresses_are_accepted(auth_client, email):
+    response = register(auth_client, make_event(), email=email)
+
+    assert response.status_code == 201, response.json()

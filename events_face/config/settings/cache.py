@@ -13,7 +13,7 @@ gunicorn warns at start: point CACHE_URL at a shared cache.
 
 from urllib.parse import urlsplit, urlunsplit
 
-from events_face.config.environment import REDIS_SCHEMES, env, raw
+from events_face.config.environment import REDIS_SCHEMES, env, positive_seconds, raw
 
 # --- Configured -----------------------------------------------------------------------
 CACHE_URL = env.str("CACHE_URL", default="locmemcache://events-face")
@@ -75,3 +75,7 @@ CACHES = {
         THROTTLE_CACHE_URL or default_throttle_cache_url(CACHE_URL), location="events-face-throttle"
     ),
 }
+
+# After the response cache fails (Redis down or hung), each web process skips it
+# for this many seconds: one request pays the socket timeout, not every request.
+RESPONSE_CACHE_BREAK_SECONDS = positive_seconds("RESPONSE_CACHE_BREAK_SECONDS", default=10.0)

@@ -46,6 +46,9 @@ MIDDLEWARE = [
     # First, so that they see every response, redirects and errors included.
     "events_face.monitoring.middleware.RequestIdMiddleware",
     "events_face.monitoring.middleware.RequestMetricsMiddleware",
+    # Answers that say nothing about caching get "private, no-store" (errors, personal
+    # data); here, so it sees the other middlewares' answers too.
+    "events_face.core.errors.PrivateByDefaultMiddleware",
     # Before anything reads the client's address or scheme (security.py, TRUSTED_PROXIES).
     "events_face.core.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",

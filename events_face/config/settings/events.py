@@ -1,6 +1,8 @@
-"""The events app: how long events are kept, and their calendar files."""
+"""The events app: registration limits, how long events are kept, and their calendar files."""
 
-from events_face.config.environment import whole_number
+import re
+
+from events_face.config.environment import MisconfiguredEnvironment, raw, whole_number
 
 # Days after an event's time past which we forget it: `cleanup_events` deletes it (the
 # default of its --days) and `sync_events` does not import it, so the next sync does
@@ -9,3 +11,12 @@ CLEANUP_AFTER_DAYS = whole_number("CLEANUP_AFTER_DAYS", default=7, minimum=0)
 
 # Length in minutes of an event in calendar files: the provider gives no end time.
 CALENDAR_EVENT_MINUTES = whole_number("CALENDAR_EVENT_MINUTES", default=120, minimum=1)
+
+# Registrations (so notifications) to one e-mail address, across all accounts:
+# "N/second|minute|hour|day", counted from the registrations table (not evictable).
+REGISTRATION_ADDRESS_RATE = raw("REGISTRATION_ADDRESS_RATE") or "5/hour"
+if not re.fullmatch(r"[1-9]\d*/[smhd][a-z]*", REGISTRATION_ADDRESS_RATE):
+    raise MisconfiguredEnvironment(
+        "REGISTRATION_ADDRESS_RATE must look like 5/hour (a count, then second, minute, hour or day), "
+        f"not {REGISTRATION_ADDRESS_RATE!r} (see .env.example)."
+    )
