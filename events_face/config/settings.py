@@ -186,6 +186,8 @@ AXES_COOLOFF_MESSAGE = format_lazy(
     minutes=_axes_cooloff_minutes,
 )
 TIME_ZONE = "UTC"
+# The admin's times carry their zone ("UTC"): events_face/core/formats/.
+FORMAT_MODULE_PATH = "events_face.core.formats"
 USE_I18N = True
 USE_TZ = True
 
