@@ -61,7 +61,9 @@ def test_every_translation_keeps_the_placeholders_of_its_message():
     for entry in polib.pofile(str(PO)).translated_entries():
         if entry.msgctxt == "notification date":
             continue  # a date format, not a sentence
-        assert sorted(PLACEHOLDER.findall(entry.msgstr)) == sorted(PLACEHOLDER.findall(entry.msgid)), entry.msgid
+        # A plural message's translations are its msgstr_plural forms, each with the placeholders.
+        for translation_text in entry.msgstr_plural.values() if entry.msgid_plural else [entry.msgstr]:
+            assert sorted(PLACEHOLDER.findall(translation_text)) == sorted(PLACEHOLDER.findall(entry.msgid)), entry.msgid
 
 
 def test_the_compiled_catalogue_is_the_committed_one_compiled():

@@ -9,6 +9,12 @@ that each still comes out in Russian and the HTTP tests meet most of them.
 from django.utils.translation import gettext_noop
 
 MESSAGES = (
+    # DRF still builds these into every Throttled it raises, though our handler answers a 429
+    # with its own words (core/errors.py); its Russian for the first ("Запрос был
+    # проигнорирован.", "the request was ignored") says something else.
+    gettext_noop("Request was throttled."),
+    gettext_noop("Expected available in {wait} second."),
+    gettext_noop("Expected available in {wait} seconds."),
     # DRF fields: a non-string where text is expected, a malformed UUID (the `venue` filter),
     # a lone surrogate in text (JSON "\ud800").
     gettext_noop("Not a valid string."),
