@@ -218,10 +218,46 @@ def test_bad_filters_of_the_event_list(auth_client, language):
         "status": [
             text(
                 language,
-                en='item 0: "bogus" is not a valid choice.',
-                ru="элемент 0: Значения bogus нет среди допустимых вариантов.",
+                en='item 0: "bogus" is not a valid choice. '
+                "Valid choices: new, published, registration_closed, finished, cancelled, all.",
+                ru='элемент 0: "bogus" — недопустимое значение. '
+                "Допустимые значения: new, published, registration_closed, finished, cancelled, all.",
             )
         ],
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_bad_ordering_lists_the_valid_ones(auth_client, language):
+    response = auth_client.get("/api/events/?ordering=name", **header(language))
+
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "ordering": [
+            text(
+                language,
+                en='"name" is not a valid choice. Valid choices: event_time, -event_time.',
+                ru='"name" — недопустимое значение. Допустимые значения: event_time, -event_time.',
+            )
+        ]
+    }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("body", [[], "ada", 1])
+def test_a_body_that_is_json_but_not_an_object(api_client, language, body):
+    response = api_client.post("/api/auth/login", body, format="json", **header(language))
+
+    assert response.status_code == 400
+    kind = type(body).__name__
+    assert response.json()["error"]["fields"] == {
+        "non_field_errors": [
+            text(
+                language,
+                en=f"Invalid data. Expected a dictionary, but got {kind}.",
+                ru=f"Недопустимые данные: ожидался объект JSON, а получен тип {kind}.",
+            )
+        ]
     }
 
 
@@ -249,8 +285,11 @@ def test_a_body_that_is_not_json(api_client, language):
 
     assert malformed.status_code == 400
     assert malformed.json()["error"]["code"] == "parse_error"
-    assert malformed.json()["error"]["message"].startswith(
-        text(language, en="The request body is not valid JSON: ", ru="Тело запроса — не корректный JSON: ")
+    # Wholly in the request's language: the decoder's English reason is not in it, its position is.
+    assert malformed.json()["error"]["message"] == text(
+        language,
+        en="The request body is not valid JSON (line 1, column 2).",
+        ru="Тело запроса — не корректный JSON (строка 1, столбец 2).",
     )
     assert plain_text.status_code == 415
     assert plain_text.json()["error"] == {
@@ -367,7 +406,7 @@ def test_too_many_login_attempts_say_when_to_try_again(api_client, language):
     assert throttled.json()["error"]["code"] == "throttled"
     pattern = text(
         language,
-        en=r"Request was throttled\. Expected available in (\d+) seconds?\.",
+        en=r"Too many requests\. Try again in (\d+) seconds?\.",
         ru=r"Слишком много запросов\. Повторите через (\d+) с\.",
     )
     match = re.fullmatch(pattern, throttled.json()["error"]["message"])
@@ -386,7 +425,11 @@ def test_too_many_registrations_say_when_to_try_again(language):
     assert throttled.status_code == 429
     assert throttled.json()["error"]["code"] == "throttled"
     assert throttled.json()["error"]["message"].startswith(
-        text(language, en="Request was throttled. Expected available in ", ru="Слишком много запросов. Повторите через ")
+        text(language, en="Too many requests. Try again in ", ru="Слишком много запросов. Повторите через ")
+    )
+    assert re.fullmatch(
+        text(language, en=r"Too many requests\. Try again in (\d+) seconds?\.", ru=r"Слишком много запросов\. Повторите через (\d+) с\."),
+        throttled.json()["error"]["message"],
     )
 
 

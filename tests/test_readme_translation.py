@@ -1,5 +1,5 @@
-"""README.ru.md keeps in step with README.md: both name the same commands and the same
-environment variables.
+"""README.ru.md keeps in step with README.md: both have the same sections (headings of the same
+levels, in the same order) and name the same commands and the same environment variables.
 
 Commands: inline code and lines of code blocks (comments dropped) that start with
 a command (`make`, `python`, `manage.py`, `curl`, a management command...).
@@ -105,6 +105,56 @@ def test_both_readmes_name_the_same_environment_variables():
     assert variables(english) == variables(russian), difference_report(
         "variables", variables(english), variables(russian)
     )
+
+
+HEADING = re.compile(r"^(#{1,6}) ", re.MULTILINE)
+LINK_TO_HEADING = re.compile(r"\]\(#([\w-]+)\)")
+
+
+def heading_levels(markdown: str) -> list[int]:
+    """The level of each heading outside code blocks (a `# comment` in a shell block is none)."""
+    return [len(marks) for marks in HEADING.findall(FENCE.sub("", markdown))]
+
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's anchor of each heading: lowercased, punctuation dropped, spaces as hyphens."""
+    headings = re.findall(r"^#{1,6} (.+)$", FENCE.sub("", markdown), re.MULTILINE)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_the_heading_extraction_skips_comments_in_code_blocks():
+    english, _ = readmes()
+
+    assert heading_levels("# Title\n\n```sh\n# a comment\n```\n## Section\n") == [1, 2]
+    assert heading_levels(english).count(1) == 1
+
+
+def test_both_readmes_have_the_same_sections_in_the_same_order():
+    english, russian = readmes()
+
+    assert heading_levels(english) == heading_levels(russian), (
+        "README.md and README.ru.md differ in their sections: "
+        f"{re.findall(r'^#+ .+$', FENCE.sub('', english), re.MULTILINE)} != "
+        f"{re.findall(r'^#+ .+$', FENCE.sub('', russian), re.MULTILINE)}"
+    )
+
+
+def test_links_within_each_readme_point_at_a_heading_of_it():
+    for markdown in readmes():
+        assert set(LINK_TO_HEADING.findall(markdown)) <= anchors(markdown)
+
+
+def test_make_serve_points_at_the_production_section():
+    for markdown in readmes():
+        assert "[Production](#production)" in markdown and "production" in anchors(markdown)
+
+
+def test_both_readmes_quote_the_same_code():
+    """Inline code holds what a reader types or branches on (`?key_prefix=NAME`, error codes):
+    the translation keeps every one."""
+    quoted = [{" ".join(span.split()) for span in INLINE_CODE.findall(FENCE.sub("", text))} for text in readmes()]
+
+    assert quoted[0] == quoted[1], difference_report("inline code", quoted[0], quoted[1])
 
 
 def test_each_readme_links_to_the_other():

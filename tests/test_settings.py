@@ -237,14 +237,17 @@ def test_e004_is_a_deployment_check_that_stops_no_other_command():
 
 
 def test_gunicorn_warns_at_start_when_its_workers_count_rate_limits_apart(tmp_path):
-    from tests.support.gunicorn import gunicorn_start
+    from events_face.launcher import gunicorn_start
+    from tests.support.processes import command_env
 
-    server = gunicorn_start(
-        tmp_path, DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), WEB_CONCURRENCY="2", LOG_FORMAT="text",
+    env = command_env(
+        DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50), WEB_CONCURRENCY="2", LOG_FORMAT="text",
+        SECURE_SSL_REDIRECT="false",
     )  # fmt: skip
+    server = gunicorn_start(env, tmp_path / "access.log", error_log_path=tmp_path / "error.log")
     server.stop()
 
-    assert "events_face.E004" in server.error_log.read_text()
+    assert "events_face.E004" in server.error_log_path.read_text()
 
 
 @override_settings(OUTBOX_LEASE_SECONDS=30, OUTBOX_HTTP_TIMEOUT=10.0)

@@ -1,11 +1,11 @@
-"""Accounts API: sign-up, login, logout, token refresh."""
+"""Accounts API: sign-up, login, logout, token refresh, the caller's account, password change."""
 
 import re
 
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.serializers import (
@@ -16,6 +16,7 @@ from rest_framework_simplejwt.serializers import (
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from events_face.accounts.services import (
+    password_change,
     refresh_token_revoke,
     refresh_token_rotate,
     token_pair_for,
@@ -105,6 +106,22 @@ class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+class AccountSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField(allow_null=True, help_text="null when the account has none.")
+    date_joined = serializers.DateTimeField()
+
+    def to_representation(self, user):
+        return {**super().to_representation(user), "email": user.email or None}
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    # Kept exactly as typed, as sign-up and login read passwords.
+    old_password = PasswordField(max_length=128, trim_whitespace=False)
+    new_password = PasswordField(max_length=128, trim_whitespace=False)
+
+
 class RegisterApi(AuthThrottled, APIView):
     """Sign-up: a new account and its first access and refresh tokens."""
 
@@ -115,7 +132,14 @@ class RegisterApi(AuthThrottled, APIView):
         operation_id="auth_register",
         auth=[],  # public: no security requirement (drf-spectacular would say `[{}]`)
         request=RegisterInputSerializer,
-        responses={201: TokenPairSerializer, **BODY_ERRORS},
+        responses={
+            201: TokenPairSerializer,
+            **BODY_ERRORS,
+            400: schema.error(
+                "Invalid input (`invalid`), the username or e-mail address belongs to another "
+                "account (`username_taken`, `email_taken`), malformed JSON (`parse_error`)."
+            ),
+        },
     )
     def post(self, request):
         payload = RegisterInputSerializer(data=request.data)
@@ -177,3 +201,38 @@ class LogoutApi(AuthThrottled, APIView):
         payload.is_valid(raise_exception=True)
         refresh_token_revoke(refresh=payload.validated_data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    """The caller's account."""
+
+    @extend_schema(operation_id="auth_me", responses={200: AccountSerializer, 401: schema.UNAUTHORIZED})
+    def get(self, request):
+        return Response(AccountSerializer(request.user).data)
+
+
+class PasswordChangeApi(AuthThrottled, APIView):
+    """A new password; every refresh token of the account is blacklisted, and the caller gets a new pair.
+
+    Access tokens already issued stay valid until they expire.
+    """
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        operation_id="auth_password_change",
+        request=PasswordChangeInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            **BODY_ERRORS,
+            400: schema.error(
+                "The current password is wrong (`wrong_password`), the new one fails the password "
+                "rules or a field is missing (`invalid`), malformed JSON (`parse_error`)."
+            ),
+            401: schema.UNAUTHORIZED,
+        },
+    )
+    def post(self, request):
+        payload = PasswordChangeInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        return Response(password_change(user=request.user, **payload.validated_data))

@@ -1,19 +1,34 @@
-"""Authentication for the catalogue reads: the access token alone, checked once per process.
+"""Authentication with the access token (the JWT in `Authorization: Bearer ...`).
 
-`AccessTokenAuthentication` is SimpleJWT's stateless authentication (no user
-row is read; `request.user` is a `TokenUser`) with its signature check
+A refused token says why, so a client knows what to do next:
+
+| the token                    | code              | WWW-Authenticate (RFC 6750)                                               |
+|------------------------------|-------------------|---------------------------------------------------------------------------|
+| expired, signature genuine   | `token_expired`   | `Bearer realm="api", error="invalid_token", error_description="The access token expired"`  |
+| anything else (garbage, forged, a refresh token) | `token_not_valid` | `Bearer realm="api", error="invalid_token", error_description="The access token is invalid"` |
+
+`token_expired` means: get a new pair with the refresh token
+(`POST /api/auth/token/refresh/`); `token_not_valid` means: log in again.
+
+`AccessTokenUserAuthentication` (every endpoint but the catalogue reads) loads
+the user's row. `AccessTokenAuthentication` (the catalogue reads) is stateless
+(no user row is read; `request.user` is a `TokenUser`) with its signature check
 remembered: the same token string always verifies the same way, so a process
 keeps the last few thousand verified tokens and checks only their expiry on
-each request. Access tokens cannot be revoked before they expire (SimpleJWT's
-blacklist covers refresh tokens), so nothing else could change the answer.
+each request, which still answers `token_expired` once that has passed.
+Access tokens cannot be revoked before they expire (SimpleJWT's blacklist
+covers refresh tokens), so nothing else could change the answer.
 """
 
 from functools import lru_cache
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.drainage import set_override
-from rest_framework_simplejwt.authentication import JWTStatelessUserAuthentication
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework import exceptions
+from rest_framework_simplejwt.authentication import JWTAuthentication, JWTStatelessUserAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
@@ -21,20 +36,78 @@ from rest_framework_simplejwt.utils import aware_utcnow
 VERIFIED_TOKENS_KEPT = 4096
 
 
-class AccessTokenAuthentication(JWTStatelessUserAuthentication):
+class AccessTokenRefused(exceptions.AuthenticationFailed):
+    """401 for a token sent but refused; `description` goes into WWW-Authenticate (ASCII, English)."""
+
+    default_code = "token_not_valid"
+    # SimpleJWT's own message, which its Russian catalogue translates.
+    default_detail = _("Given token not valid for any token type")
+    description = "The access token is invalid"
+
+
+class AccessTokenExpired(AccessTokenRefused):
+    default_code = "token_expired"
+    default_detail = _(
+        "The access token has expired. Get a new one with the refresh token: POST /api/auth/token/refresh/."
+    )
+    description = "The access token expired"
+
+
+def _validated(raw_token: bytes) -> Token:
+    """The token, signature and expiry checked; refused with the reason a client acts on."""
+    expired = False
+    for token_class in api_settings.AUTH_TOKEN_CLASSES:
+        try:
+            return token_class(raw_token)
+        except ExpiredTokenError:
+            expired = True
+        except TokenError:
+            pass
+    raise AccessTokenExpired() if expired else AccessTokenRefused()
+
+
+class BearerErrorsMixin:
+    """Refusals name their reason in WWW-Authenticate as RFC 6750 says: error and error_description."""
+
+    def authenticate(self, request):
+        try:
+            return super().authenticate(request)
+        except AccessTokenRefused as refusal:
+            # Read back by authenticate_header, which DRF calls with the same request.
+            request.access_token_refusal = refusal
+            raise
+
+    def authenticate_header(self, request) -> str:
+        header = super().authenticate_header(request)
+        refusal = getattr(request, "access_token_refusal", None)
+        if refusal is None:
+            return header
+        return f'{header}, error="invalid_token", error_description="{refusal.description}"'
+
+    def get_validated_token(self, raw_token: bytes) -> Token:
+        return _validated(raw_token)
+
+
+class AccessTokenUserAuthentication(BearerErrorsMixin, JWTAuthentication):
+    """SimpleJWT's authentication (loads the user), with the refusals above."""
+
+
+class AccessTokenAuthentication(BearerErrorsMixin, JWTStatelessUserAuthentication):
+    """The catalogue reads': no user row, the signature check remembered."""
+
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = _verified(raw_token)
         try:
             token.check_exp(current_time=aware_utcnow())
-        except TokenError as exc:
-            raise InvalidToken({"detail": str(exc), "messages": []}) from None
+        except TokenError:
+            raise AccessTokenExpired() from None
         return token
 
 
 @lru_cache(maxsize=VERIFIED_TOKENS_KEPT)
 def _verified(raw_token: bytes) -> Token:
     # Errors are not cached: a bad token is checked (and refused) every time.
-    return JWTStatelessUserAuthentication().get_validated_token(raw_token)
+    return _validated(raw_token)
 
 
 class AccessTokenScheme(SimpleJWTScheme):
@@ -43,4 +116,9 @@ class AccessTokenScheme(SimpleJWTScheme):
     target_class = AccessTokenAuthentication
 
 
+class AccessTokenUserScheme(SimpleJWTScheme):
+    target_class = AccessTokenUserAuthentication
+
+
 set_override(AccessTokenAuthentication, "suppress_collision_warning", True)
+set_override(AccessTokenUserAuthentication, "suppress_collision_warning", True)

@@ -16,6 +16,13 @@ several requests presenting one token, only one transaction can make that
 insert; the others get 401 `token_not_valid`. A rotated pair is issued only in
 the transaction that made it (`refresh_token_rotate`), and logout uses the same
 step (`refresh_token_revoke`).
+
+Password change (`password_change`) ends every other session: it blacklists
+each refresh token of the user not yet blacklisted and issues the caller a new
+pair. It and every rotation lock the user's row first, so a refresh racing the
+change either ends before it (and its new token is blacklisted with the rest)
+or starts after it (and finds its token blacklisted). Access tokens already
+issued stay valid until they expire (JWT_ACCESS_TOKEN_LIFETIME_MINUTES).
 """
 
 import unicodedata
@@ -39,6 +46,7 @@ from events_face.core.errors import InvalidInput, ServiceError, TokenInvalid
 
 User = get_user_model()
 
+WRONG_PASSWORD = _("The current password is wrong.")
 USERNAME_TAKEN = _("A user with this username already exists.")
 EMAIL_TAKEN = _("A user with this e-mail address already exists.")
 
@@ -49,6 +57,18 @@ class NoActiveAccount(ServiceError):
     status_code = status.HTTP_401_UNAUTHORIZED
     code = "no_active_account"
     default_message = _("No active account found for the given token.")
+
+
+class IdentityTaken(InvalidInput):
+    """Another account holds the username (`username_taken`, told first) or the e-mail address (`email_taken`)."""
+
+    def __init__(self, *, fields: dict[str, list[str]]):
+        super().__init__(fields=fields)
+        self.code = "username_taken" if "username" in fields else "email_taken"
+
+
+class WrongPassword(InvalidInput):
+    code = "wrong_password"
 
 
 def username_canonical(username: str) -> str:
@@ -80,7 +100,7 @@ def user_create(*, username: str, email: str, password: str):
     except DjangoValidationError as error:
         raise InvalidInput(fields={"password": list(error.messages)}) from None
     if taken := _taken_fields(username=username, email=email):
-        raise InvalidInput(fields=taken)
+        raise IdentityTaken(fields=taken)
     candidate.set_password(password)
     try:
         with transaction.atomic():
@@ -88,7 +108,7 @@ def user_create(*, username: str, email: str, password: str):
     except IntegrityError:
         # A simultaneous sign-up committed this name or address between the check and
         # the insert; the unique indexes refused ours. It is committed now, so it shows.
-        raise InvalidInput(
+        raise IdentityTaken(
             fields=_taken_fields(username=username, email=email) or {"username": [USERNAME_TAKEN]}
         ) from None
     return candidate
@@ -163,7 +183,36 @@ def refresh_token_rotate(*, refresh: str) -> dict[str, str]:
     if not api_settings.USER_AUTHENTICATION_RULE(user):
         raise NoActiveAccount()
     with transaction.atomic():
+        _lock_user(user)
         _blacklist_once(token)
+        return token_pair_for(user)
+
+
+def _lock_user(user) -> None:
+    """Lock the user's row till the transaction ends: rotations and password changes take turns."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+
+
+def password_change(*, user, old_password: str, new_password: str) -> dict[str, str]:
+    """Set a new password (Django's validators), end every other session, and give the caller a new pair.
+
+    400 `wrong_password` for a wrong `old_password`; 400 `invalid` with the validators'
+    messages under `new_password`.
+    """
+    if not user.check_password(old_password):
+        raise WrongPassword(fields={"old_password": [WRONG_PASSWORD]})
+    try:
+        validate_password(new_password, user=user)
+    except DjangoValidationError as error:
+        raise InvalidInput(fields={"new_password": list(error.messages)}) from None
+    with transaction.atomic():
+        _lock_user(user)
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        live = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+        BlacklistedToken.objects.bulk_create(
+            [BlacklistedToken(token=token) for token in live], ignore_conflicts=True
+        )
         return token_pair_for(user)
 
 

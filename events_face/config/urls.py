@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from events_face.core import errors
@@ -12,6 +14,8 @@ admin.site.site_title = _("Events Face administration")
 admin.site.index_title = _("Catalogue, registrations and deliveries")
 
 urlpatterns = [
+    # The address the server's banner prints and the admin's "View site" opens: links to the rest.
+    path("", TemplateView.as_view(template_name="landing.html"), name="home"),
     path("api/", include("events_face.accounts.urls")),
     path("api/", include("events_face.events.urls")),
     path("api/", include("events_face.calendars.urls")),
@@ -24,8 +28,9 @@ urlpatterns = [
         name="docs",
     ),
     path("admin/", admin.site.urls),
-    # Last: any other /api/ path is a JSON 404, with DEBUG on too.
-    re_path(r"^api/", errors.not_found),
+    # Last: any other /api/ path is a JSON 404, with DEBUG on too, for every method. CSRF
+    # guards the session-authenticated admin only; the API's JWT is not a cookie.
+    re_path(r"^api/", csrf_exempt(errors.not_found)),
 ]
 
 handler400 = "events_face.core.errors.bad_request"

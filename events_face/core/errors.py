@@ -19,7 +19,7 @@ private, no-store`. Only the catalogue's reads say otherwise (events/response_ca
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -81,10 +81,6 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": body}
 
 
-# How DRF's JSONParser begins its message (rest_framework/parsers.py), untranslated there.
-JSON_PARSE_ERROR = "JSON parse error - "
-
-
 def _first_code(codes) -> str:
     """The first error code in DRF's nested codes structure."""
     while isinstance(codes, dict | list):
@@ -115,6 +111,17 @@ def _messages(value, prefix: str = "") -> list[str]:
 
 def _item(index) -> str:
     return gettext("item %(index)s") % {"index": index}
+
+
+def _throttled_message(wait: int | None) -> str:
+    """The 429's message; `wait` is DRF's, already rounded up, the same as Retry-After."""
+    if wait is None:
+        return gettext("Too many requests. Try again later.")
+    return ngettext(
+        "Too many requests. Try again in %(wait)d second.",
+        "Too many requests. Try again in %(wait)d seconds.",
+        wait,
+    ) % {"wait": wait}
 
 
 def api_exception_handler(exc, context):
@@ -155,11 +162,9 @@ def api_exception_handler(exc, context):
             str(detail.get("code", exc.default_code)),
             str(detail.get("detail", exc.default_detail)),
         )
-    elif isinstance(exc, exceptions.ParseError) and str(detail).startswith(JSON_PARSE_ERROR):
-        # DRF writes this one in English only; the parser's reason (a position) stays as it is.
-        reason = str(detail).removeprefix(JSON_PARSE_ERROR)
-        message = gettext("The request body is not valid JSON: %(reason)s") % {"reason": reason}
-        body = error_body(_first_code(exc.get_codes()), message)
+    elif isinstance(exc, exceptions.Throttled):
+        # Ours, not DRF's "Request was throttled. Expected available in N seconds."
+        body = error_body("throttled", _throttled_message(exc.wait))
     else:
         body = error_body(_first_code(exc.get_codes()), str(detail))
     set_rollback()

@@ -9,8 +9,9 @@ that each still comes out in Russian and the HTTP tests meet most of them.
 from django.utils.translation import gettext_noop
 
 MESSAGES = (
-    # DRF's Russian for this ("Запрос был проигнорирован.", "the request was ignored") says
-    # something else; ours replaces it. The next two follow it, with the wait in seconds.
+    # DRF still builds these into every Throttled it raises, though our handler answers a 429
+    # with its own words (core/errors.py); its Russian for the first ("Запрос был
+    # проигнорирован.", "the request was ignored") says something else.
     gettext_noop("Request was throttled."),
     gettext_noop("Expected available in {wait} second."),
     gettext_noop("Expected available in {wait} seconds."),
@@ -22,6 +23,12 @@ MESSAGES = (
     # DRF's ListField (the `status` filter) carries these too, though we set no length on it.
     gettext_noop("Ensure this field has at least {min_length} elements."),
     gettext_noop("Ensure this field has no more than {max_length} elements."),
+    # DRF's Russian for these leaves English words in ("Ожидался dictionary, но был получен list."):
+    # a body that is a JSON array or string where an object is expected, and their kin.
+    gettext_noop("Invalid data. Expected a dictionary, but got {datatype}."),
+    gettext_noop('Expected a list of items but got type "{input_type}".'),
+    gettext_noop("Expected a date but got a datetime."),
+    gettext_noop("Expected a datetime but got a date."),
     # SimpleJWT: a refresh or access token that is expired, or not a token at all.
     gettext_noop("Token is expired"),
     gettext_noop("Token is invalid"),

@@ -29,7 +29,12 @@ def error(description: str) -> OpenApiResponse:
 
 
 BAD_REQUEST = error("Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`).")
-UNAUTHORIZED = error("Missing, invalid or expired token (`not_authenticated`, `token_not_valid`).")
+UNAUTHORIZED = error(
+    "No token (`not_authenticated`); an expired access token (`token_expired`: get a new pair from "
+    "`POST /api/auth/token/refresh/`); any other bad token (`token_not_valid`: log in again). "
+    'A refused token\'s `WWW-Authenticate` is `Bearer realm="api", error="invalid_token", '
+    'error_description="The access token expired"` (or `"The access token is invalid"`).'
+)
 NOT_FOUND = error("Not found (`not_found`).")
 TOO_LARGE = error("Request body too large (`payload_too_large`).")
 UNSUPPORTED = error("Body is not JSON (`unsupported_media_type`).")

@@ -8,6 +8,10 @@ With the counters on Redis, a Redis that is down or slow must not turn sign-up,
 login or registration into a 500: the limit is then not applied (the request
 goes through) and a warning names CACHE_URL, at most once a minute per process.
 An outage of the counters' store lifts the rate limit; it never stops the service.
+
+Only POSTs are counted (`COUNTED_METHODS`): every throttled endpoint is a POST
+that signs up, logs in or registers; a GET, DELETE or OPTIONS there changes
+nothing (405), and must not use up a client's registrations.
 """
 
 import logging
@@ -19,6 +23,7 @@ from rest_framework.throttling import ScopedRateThrottle
 logger = logging.getLogger(__name__)
 
 WARNING_INTERVAL_SECONDS = 60.0
+COUNTED_METHODS = frozenset({"POST"})
 
 
 class ScopedCacheThrottle(ScopedRateThrottle):
@@ -29,6 +34,8 @@ class ScopedCacheThrottle(ScopedRateThrottle):
         return caches["throttle"]
 
     def allow_request(self, request, view):
+        if request.method not in COUNTED_METHODS:
+            return True
         try:
             return super().allow_request(request, view)
         except Exception:  # the cache backend's own errors (redis-py's, a socket's): any of them

@@ -18,24 +18,30 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class Venue(models.Model):
-    id = models.UUIDField(primary_key=True, help_text="The provider's id of the place.")
-    name = models.CharField(max_length=255)
+    id = models.UUIDField(primary_key=True, help_text=_("The provider's id of the place."))
+    name = models.CharField(_("name"), max_length=255)
     # Fields some provider versions add (city, address, seats_pattern, ...).
-    extra = models.JSONField(default=dict, blank=True)
+    extra = models.JSONField(_("extra details"), default=dict, blank=True)
     provider_changed_at = models.DateTimeField(
+        _("provider changed at"),
         null=True,
         blank=True,
-        help_text="`changed_at` of the provider record that last set the name and extra fields "
-        "(empty for venues synced before it was kept); only a newer record changes them.",
+        help_text=_(
+            "changed_at of the provider record that last set the name and extra fields "
+            "(empty for venues synced before it was kept); only a newer record changes them."
+        ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("venue")
+        verbose_name_plural = _("venues")
 
     def __str__(self) -> str:
         return self.name
@@ -59,35 +65,38 @@ class EventQuerySet(models.QuerySet):
 
 class Event(models.Model):
     class Status(models.TextChoices):
-        NEW = "new", "New"
-        PUBLISHED = "published", "Published"
-        REGISTRATION_CLOSED = "registration_closed", "Registration closed"
-        FINISHED = "finished", "Finished"
-        CANCELLED = "cancelled", "Cancelled"
+        NEW = "new", _("New")
+        PUBLISHED = "published", _("Published")
+        REGISTRATION_CLOSED = "registration_closed", _("Registration closed")
+        FINISHED = "finished", _("Finished")
+        CANCELLED = "cancelled", _("Cancelled")
 
     # Statuses under which registration may be open (deadline permitting).
     OPEN_STATUSES = (Status.NEW, Status.PUBLISHED)
 
-    id = models.UUIDField(primary_key=True, help_text="The provider's id of the event.")
-    name = models.CharField(max_length=500)
-    event_time = models.DateTimeField()
-    registration_deadline = models.DateTimeField(null=True, blank=True)
-    status = models.CharField(max_length=32, choices=Status.choices)
+    id = models.UUIDField(primary_key=True, help_text=_("The provider's id of the event."))
+    name = models.CharField(_("name"), max_length=500)
+    event_time = models.DateTimeField(_("event time"))
+    registration_deadline = models.DateTimeField(_("registration deadline"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=32, choices=Status.choices)
     # No index of its own: `event_venue_time_idx` starts with it.
     venue = models.ForeignKey(
-        Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="events", db_index=False
+        Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="events", db_index=False,
+        verbose_name=_("venue"),
     )
     capacity = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Maximum number of registrations; empty means unlimited."
+        _("capacity"),
+        null=True, blank=True, help_text=_("Maximum number of registrations; empty means unlimited.")
     )
     provider_changed_at = models.DateTimeField(
-        help_text="`changed_at` as the provider last reported it."
+        _("changed at the provider"),
+        help_text=_("`changed_at` as the provider last reported it.")
     )
     # The iCalendar SEQUENCE of the event's entry: the sync raises it when the name, the
     # time or the venue changes, so calendar apps replace their copy (calendars/ics.py).
-    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    calendar_sequence = models.PositiveIntegerField(_("calendar sequence"), default=0, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = EventQuerySet.as_manager()
 
@@ -102,6 +111,8 @@ class Event(models.Model):
             models.Index(fields=["venue", "status", "event_time", "id"], name="event_venue_status_time_idx"),
             models.Index(fields=["venue", "event_time", "id"], name="event_venue_time_idx"),
         ]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
 
     def __str__(self) -> str:
         return self.name
@@ -136,7 +147,11 @@ class CatalogueVersion(models.Model):
     """
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    version = models.BigIntegerField(default=0)
+    version = models.BigIntegerField(_("version"), default=0)
+
+    class Meta:
+        verbose_name = _("catalogue version")
+        verbose_name_plural = _("catalogue versions")
 
     def __str__(self) -> str:
         return f"catalogue version {self.version}"
@@ -144,24 +159,25 @@ class CatalogueVersion(models.Model):
 
 class Registration(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="registrations",
+        verbose_name=_("user"),
     )
-    full_name = models.CharField(max_length=128)
-    email = models.EmailField(max_length=254)
-    confirmation_code = models.CharField(max_length=16, editable=False)
+    full_name = models.CharField(_("full name"), max_length=128)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    confirmation_code = models.CharField(_("confirmation code"), max_length=16, editable=False)
     # Optional client-chosen key: a repeat by the same user replays the first response.
     # NULL, not "", for "no key": NULLs stay outside the (user, key) unique constraint.
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     # The language of the request that made it (a code of settings.LANGUAGES): the
     # notification is written in it. Rows from before languages were kept say "en".
-    language = models.CharField(max_length=8, default="en", editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    language = models.CharField(_("language"), max_length=8, default="en", editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "id"]
@@ -180,6 +196,8 @@ class Registration(models.Model):
             # The per-address rate (services.registration_address_rate_check).
             models.Index(Lower("email"), "created_at", name="registration_email_recent_idx"),
         ]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
 
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}> for {self.event_id}"

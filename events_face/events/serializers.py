@@ -85,10 +85,24 @@ class EventDetailSerializer(EventSerializer):
         extra_kwargs = always_sent(fields)
 
 
+class ListedChoiceField(serializers.ChoiceField):
+    """A ChoiceField whose refusal names the valid choices (DRF's says only that the value is not one)."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError:
+            raise serializers.ValidationError(
+                _('"%(input)s" is not a valid choice. Valid choices: %(choices)s.')
+                % {"input": data, "choices": ", ".join(str(choice) for choice in self.choices)},
+                code="invalid_choice",
+            ) from None
+
+
 class StatusListField(serializers.ListField):
     """`status=new,published` or `status=new&status=published`; `all` for every status."""
 
-    child = serializers.ChoiceField(choices=[*Event.Status.values, ALL_STATUSES])
+    child = ListedChoiceField(choices=[*Event.Status.values, ALL_STATUSES])
 
     def get_value(self, dictionary):
         if self.field_name not in dictionary:
@@ -117,7 +131,12 @@ class EventListFilterSerializer(serializers.Serializer):
     date_from = serializers.DateField(required=False, help_text="Events on or after this date (UTC). Replaces the upcoming-only default.")
     date_to = serializers.DateField(required=False, help_text="Events on or before this date (UTC).")
     venue = serializers.UUIDField(required=False, help_text="Venue id.")
-    ordering = serializers.ChoiceField(choices=["event_time", "-event_time"], required=False)
+    # Labels for the schema's list of choices (Swagger UI shows "value - label").
+    ordering = ListedChoiceField(
+        choices=[("event_time", "earliest first"), ("-event_time", "latest first")],
+        required=False,
+        help_text="By event time then id: `event_time` (the default) or `-event_time`.",
+    )
 
     def validate_date_from(self, value):
         return _within_storable_years(value)

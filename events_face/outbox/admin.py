@@ -6,6 +6,8 @@ a notification never sent).
 """
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from events_face.outbox.models import OutboxMessage
 from events_face.outbox.services import outbox_requeue_failed
@@ -32,11 +34,11 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         """Requeueing is the one change staff make here: it needs the model's change permission."""
         return super().has_change_permission(request)
 
-    @admin.action(description="Put failed messages back in the delivery queue", permissions=["requeue"])
+    @admin.action(description=_("Put failed messages back in the delivery queue"), permissions=["requeue"])
     def requeue_failed(self, request, queryset) -> None:
         count = outbox_requeue_failed(ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
-            f"{count} failed message(s) put back in the queue; the worker will send them.",
+            gettext("%(count)d failed message(s) put back in the queue; the worker will send them.") % {"count": count},
             messages.SUCCESS if count else messages.WARNING,
         )

@@ -31,7 +31,7 @@ def test_a_remembered_token_is_refused_once_it_expires():
     response = client.get("/api/events/")
 
     assert response.status_code == 401
-    assert response.json()["error"]["code"] == "token_not_valid"
+    assert response.json()["error"]["code"] == "token_expired"
 
 
 def test_a_forged_copy_of_a_remembered_token_is_refused():
@@ -44,3 +44,4 @@ def test_a_forged_copy_of_a_remembered_token_is_refused():
     response = client_with(forged).get("/api/events/")
 
     assert response.status_code == 401
+    assert response.json()["error"]["code"] == "token_not_valid"

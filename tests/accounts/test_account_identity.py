@@ -53,7 +53,7 @@ def test_simultaneous_sign_ups_of_case_variants_make_exactly_one_account(live_se
     assert sorted(r.status_code for r in responses) == [201] + [400] * (CLIENTS - 1)
     for response in responses:
         if response.status_code == 400:
-            assert response.json()["error"]["code"] == "invalid"
+            assert response.json()["error"]["code"] == "username_taken"
             assert set(response.json()["error"]["fields"]) == {"username"}
     assert list(User.objects.values_list("username", flat=True)) == ["evex"]
 
@@ -120,6 +120,7 @@ def test_an_email_taken_in_another_case_is_rejected(api_client):
     response = register(api_client, username="grace", email="ADA@example.COM")
 
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "email_taken"
     assert set(response.json()["error"]["fields"]) == {"email"}
 
 

@@ -49,6 +49,7 @@ def test_a_username_taken_in_another_case_is_rejected(api_client):
     response = register(api_client, username="ada")
 
     assert response.status_code == 400
+    assert response.json()["error"]["code"] == "username_taken"
     assert "username" in response.json()["error"]["fields"]
 
 

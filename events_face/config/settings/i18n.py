@@ -17,3 +17,5 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # Stored and computed in UTC; a notification's text names its own zone (NOTIFICATIONS_TIME_ZONE).
 TIME_ZONE = "UTC"
 USE_TZ = True
+# The admin's times carry their zone ("UTC"): events_face/core/formats/.
+FORMAT_MODULE_PATH = "events_face.core.formats"

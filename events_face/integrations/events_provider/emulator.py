@@ -134,7 +134,8 @@ class ProviderHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _send_json(self, status: int, payload, *, headers=None) -> None:
-        self._send(status, json.dumps(payload).encode(), headers=headers)
+        # Text as it is, not \u escapes, and a final newline so curl's output ends its line.
+        self._send(status, (json.dumps(payload, ensure_ascii=False) + "\n").encode(), headers=headers)
 
     def _body(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
@@ -211,7 +212,7 @@ class ProviderHandler(BaseHTTPRequestHandler):
             params["cursor"] = encode_cursor(last)
             host = self.headers.get("Host") or "{}:{}".format(*server.server_address[:2])
             next_url = json.dumps(f"http://{host}{url.path}?{urlencode(params)}")
-        body = b'{"next":%s,"previous":null,"results":[%s]}' % (next_url.encode(), b",".join(chunks))
+        body = b'{"next":%s,"previous":null,"results":[%s]}\n' % (next_url.encode(), b",".join(chunks))
         self._send(200, body)
         return 200
 

@@ -134,7 +134,8 @@ class NotificationsHandler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def respond(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        payload = json.dumps(body).encode()
+        # Cyrillic as it is, not \u escapes, and a final newline so curl's output ends its line.
+        payload = (json.dumps(body, ensure_ascii=False) + "\n").encode()
         lines = [
             f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
             "Content-Type: application/json",
