@@ -66,7 +66,6 @@ class SyncLock:
                 "page. Raise SYNC_LEASE_SECONDS above the slowest page (retries included)."
             )
 
-
     def _check_session(self) -> None:
         import psycopg
 

@@ -113,7 +113,9 @@ def test_without_the_direct_route_a_syncs_lock_stays_in_the_pooled_session_after
     bouncer = pgbouncer_start(pool_size=1)  # its own: the leaked lock goes when it stops
     try:
         through_pooler = bouncer.url(command_env()["DATABASE_DIRECT_URL"])
-        first = sync_process(provider, "--all", DATABASE_URL=through_pooler, DATABASE_DIRECT_URL=through_pooler)
+        first = sync_process(
+            provider, "--all", DATABASE_URL=through_pooler, DATABASE_DIRECT_URL=through_pooler
+        )
         _, first_err = first.communicate(timeout=120)
         assert first.returncode == 0, first_err
 
@@ -124,4 +126,6 @@ def test_without_the_direct_route_a_syncs_lock_stays_in_the_pooled_session_after
         assert result.error and "Another sync_events is running" in result.error
     finally:
         bouncer.stop()
-    wait_until(lambda: not advisory_lock_holders(), timeout=30, message="the lock goes with PgBouncer's session")
+    wait_until(
+        lambda: not advisory_lock_holders(), timeout=30, message="the lock goes with PgBouncer's session"
+    )
