@@ -54,7 +54,6 @@ from tests.sync.test_single_run_lock import (  # noqa: F401
 from tests.test_shared_cache import (  # noqa: F401
     shared_redis,
     test_a_page_one_server_rendered_is_served_by_the_other,
-    test_the_auth_rate_limit_counts_requests_to_both_servers_together,
     two_servers,
 )
 
