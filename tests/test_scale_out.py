@@ -10,15 +10,23 @@ one notification accepted, the capacity-limited event is not overbooked and no
 (event, e-mail) is registered twice, no 5xx outside the web server's restart,
 and the mirror equals the provider. The full run, with its figures, is
 `bench/scale_out.py` (docs/benchmarks.md); nothing here is timed.
+
+Every process of the deployment connects through a real PgBouncer in transaction
+pooling mode (`SOAK_POOL_SIZE` server connections for all of them), with the direct
+route (DATABASE_DIRECT_URL) beside it, as docs/deployment.md deploys many web hosts.
+Under CI PgBouncer must be installed (.ci/run installs it); elsewhere, without it,
+the processes connect directly.
 """
 
 import json
 import os
+from collections.abc import Iterator
 
 import pytest
 import redis
 from django.db import connection
 
+from tests.support.pgbouncer import PgBouncer, pgbouncer_binary, pgbouncer_start, pooled_database_urls
 from tests.support.scale_out.report import report_text
 from tests.support.scale_out.soak import SoakPlan, soak_run
 
@@ -33,6 +41,9 @@ pytestmark = [
 ]
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Server connections PgBouncer keeps for the whole deployment: 2 servers x 2 workers, 3 outbox
+# workers (each with its delivery threads) and the sync open more than three times as many clients.
+SOAK_POOL_SIZE = 4
 
 
 @pytest.fixture
@@ -46,8 +57,28 @@ def shared_cache_url() -> str:
     return REDIS_URL
 
 
-def test_the_deployment_loses_nothing_under_load_while_processes_restart(tmp_path, shared_cache_url):
+@pytest.fixture
+def database_route() -> Iterator[dict[str, str]]:
+    """DATABASE_URL and DATABASE_DIRECT_URL of the deployment: through PgBouncer when it is installed."""
+    if pgbouncer_binary() is None:
+        if os.environ.get("CI"):
+            pytest.fail("pgbouncer is not installed; .ci/run installs it (apt-get install pgbouncer)")
+        print("pgbouncer is not installed: the deployment connects to PostgreSQL directly")
+        yield {}
+        return
+    bouncer: PgBouncer = pgbouncer_start(pool_size=SOAK_POOL_SIZE)
+    try:
+        yield pooled_database_urls(bouncer)
+    finally:
+        bouncer.stop()
+
+
+def test_the_deployment_loses_nothing_under_load_while_processes_restart(
+    tmp_path, shared_cache_url, database_route
+):
     plan = SoakPlan(
+        database_url=database_route.get("DATABASE_URL", ""),
+        database_direct_url=database_route.get("DATABASE_DIRECT_URL", ""),
         duration=20, clients=8, think_seconds=0.05, provider_events=200, capacity=5,
         cache_url=shared_cache_url,
         # Other tests use this Redis database at the same time. Nothing they left can

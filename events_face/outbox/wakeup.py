@@ -14,6 +14,7 @@ import threading
 
 from django.db import connection
 
+from events_face.core.direct_connection import direct_connect
 from events_face.outbox.services import OUTBOX_CHANNEL
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class PollingWakeup:
 
 class ListenWakeup(PollingWakeup):
     """LISTEN on a dedicated autocommit connection, so the worker's own
-    connection (and its transactions) are never involved."""
+    connection (and its transactions) are never involved. It is a direct one
+    (core/direct_connection.py): through a transaction pooler, the session that
+    LISTENs would be lent to other clients and the notifications never arrive."""
 
     # Longest single wait on the socket: bounds how late a stop is noticed.
     SLICE_SECONDS = 0.25
@@ -42,9 +45,7 @@ class ListenWakeup(PollingWakeup):
         self._listener = None
 
     def _connect(self):
-        import psycopg
-
-        listener = psycopg.connect(**connection.get_connection_params(), autocommit=True)
+        listener = direct_connect(autocommit=True)
         listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
         return listener
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from events_face.config import environment
-from events_face.config.environment import BASE_DIR, env
+from events_face.config.environment import BASE_DIR, MisconfiguredEnvironment, env, raw
 
 from .core import VAR_DIR
 
@@ -37,3 +37,37 @@ if DATABASE_VENDOR == "sqlite":
     DATABASES["default"]["TEST"] = {
         "NAME": str(VAR_DIR / f"test_{Path(DATABASES['default']['NAME']).stem}.sqlite3")
     }
+
+# --- Behind a transaction pooler (PgBouncer) ------------------------------------------
+# Set DATABASE_DIRECT_URL when DATABASE_URL
+# points at PgBouncer in transaction pooling mode (docs/deployment.md, "PgBouncer"): it
+# then names the same database, reached directly, for what needs a session of its own
+# (the outbox worker's LISTEN, the sync's advisory lock; core/direct_connection.py).
+# Unset: DATABASE_URL is PostgreSQL itself and serves those too.
+DATABASE_DIRECT = env.db("DATABASE_DIRECT_URL") if raw("DATABASE_DIRECT_URL") else None
+DATABASE_POOLED = DATABASE_DIRECT is not None
+if DATABASE_POOLED:
+    if DATABASE_VENDOR != "postgresql" or "postgresql" not in DATABASE_DIRECT["ENGINE"]:
+        raise MisconfiguredEnvironment(
+            "DATABASE_DIRECT_URL is for PostgreSQL behind PgBouncer: set both DATABASE_URL and "
+            "DATABASE_DIRECT_URL to postgres:// URLs, or leave DATABASE_DIRECT_URL empty."
+        )
+    _pooled_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Prepared statements live in a server session, and the next transaction may run on
+    # another one. PgBouncer 1.18 (Debian 12) passes them through blindly, so none are
+    # made: Django's psycopg cursors bind parameters on the client and prepare nothing
+    # with prepare_threshold None (its default, pinned here).
+    for _option, _safe in [("prepare_threshold", None), ("server_side_binding", False)]:
+        if _pooled_options.get(_option, _safe) not in (_safe, "", "None", "false", "False"):
+            raise MisconfiguredEnvironment(
+                f"DATABASE_URL sets {_option}={_pooled_options[_option]!r}, which makes prepared "
+                "statements; behind PgBouncer (DATABASE_DIRECT_URL is set) remove it from DATABASE_URL."
+            )
+        _pooled_options[_option] = _safe
+    # A server-side cursor (QuerySet.iterator() outside a transaction declares one WITH
+    # HOLD) is a session's too; without them iterator() reads its rows at once.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    # CONN_MAX_AGE and CONN_HEALTH_CHECKS keep their meaning and their defaults: a kept
+    # connection to PgBouncer holds no server connection between transactions (it costs
+    # PgBouncer a few kilobytes; max_client_conn must cover every thread), and PgBouncer
+    # checks its server connections itself, so a health check would only test the hop to it.

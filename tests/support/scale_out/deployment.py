@@ -100,6 +100,8 @@ class Deployment:
     notifications_latency_ms: float = 0.0
     sync_watch_seconds: float = 5.0
     seed: int = 1
+    # Set when database_url is a PgBouncer: the same database, reached directly (DATABASE_DIRECT_URL).
+    database_direct_url: str = ""
     services: list[Service] = field(default_factory=list)
     web: list[GunicornServer] = field(default_factory=list)
     workers: list[Service] = field(default_factory=list)
@@ -128,6 +130,8 @@ class Deployment:
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.database_direct_url:
+            self.base_env["DATABASE_DIRECT_URL"] = self.database_direct_url
         # Each gunicorn server gets its own private metrics folder (gunicorn.conf.py).
         self.base_env.pop("PROMETHEUS_MULTIPROC_DIR", None)
 

@@ -68,7 +68,7 @@ def report_text(result: dict[str, Any]) -> str:
     lines = [
         f"{plan['clients']} clients for {load['seconds']:.0f} s against {plan['web_servers']} gunicorn servers "
         f"(2 workers each), {plan['workers']} outbox workers, `sync_events --watch {plan['sync_watch_seconds']:g}`; "
-        f"PostgreSQL {result['postgresql']}, Redis cache; {result['cpus']} CPUs (load average "
+        f"PostgreSQL {result['postgresql']}{' behind PgBouncer' if plan.get('database_direct_url') else ''}, Redis cache; {result['cpus']} CPUs (load average "
         f"{result['load_average_at_start']:.1f} before the start); started {result['started_at']}.",
         "",
         "| endpoint | requests | req/s | p50 ms | p99 ms | max ms | answers |",

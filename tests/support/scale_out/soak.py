@@ -95,6 +95,10 @@ class SoakPlan:
     drain_timeout: float = 60.0  # seconds
     converge_timeout: float = 60.0  # seconds
     seed: int = 1
+    # Where the deployment's processes connect. Empty: the test database, directly. Behind
+    # PgBouncer (tests/support/pgbouncer.py): DATABASE_URL through it, DATABASE_DIRECT_URL not.
+    database_url: str = ""
+    database_direct_url: str = ""
 
 
 class ProviderChanges:
@@ -168,7 +172,8 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
     if plan.flush_cache:
         redis.Redis.from_url(plan.cache_url).flushdb()
     deployment = Deployment(
-        log_dir=log_dir, database_url=test_database_url(), cache_url=plan.cache_url,
+        log_dir=log_dir, database_url=plan.database_url or test_database_url(), cache_url=plan.cache_url,
+        database_direct_url=plan.database_direct_url,
         provider_events=plan.provider_events, notifications_fail_rate=plan.notifications_fail_rate,
         notifications_latency_ms=plan.notifications_latency_ms,
         sync_watch_seconds=plan.sync_watch_seconds, seed=plan.seed,
