@@ -405,3 +405,9 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Registrations: the waiting list and cancellation -----------------------------
+# How long a write for one event (registering, cancelling, a capacity change) waits
+# for the event's lock (PostgreSQL lock_timeout, SQLite busy timeout) before
+# answering 503 `busy` with Retry-After: the client retries. Nothing is written then.
+REGISTRATION_LOCK_TIMEOUT_SECONDS = env.float("REGISTRATION_LOCK_TIMEOUT_SECONDS", default=5.0)

@@ -29,12 +29,14 @@ class ServiceError(Exception):
     """A business rule refused the operation; subclasses set status and code.
 
     `fields` maps input fields to messages, for refusals about one field
-    (a taken username, a weak password).
+    (a taken username, a weak password). A subclass may set `retry_after`
+    (seconds): the answer carries it as a Retry-After header.
     """
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = _("The request could not be carried out.")
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None, *, fields: dict[str, list[str]] | None = None):
         self.message = message or self.default_message
@@ -113,6 +115,8 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         set_rollback()
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
+        if exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return Response(
             error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
         )
