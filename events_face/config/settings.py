@@ -411,3 +411,11 @@ LOGGING = {
 # for the event's lock (PostgreSQL lock_timeout, SQLite busy timeout) before
 # answering 503 `busy` with Retry-After: the client retries. Nothing is written then.
 REGISTRATION_LOCK_TIMEOUT_SECONDS = env.float("REGISTRATION_LOCK_TIMEOUT_SECONDS", default=5.0)
+# Two choice sets named "status" (an event's, a registration's): each enum gets its own
+# name in the OpenAPI schema.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "EventStatusEnum": "events_face.events.models.Event.Status",
+        "RegistrationStatusEnum": "events_face.events.models.Registration.Status",
+    }
+)

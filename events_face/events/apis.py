@@ -28,9 +28,11 @@ from events_face.events.serializers import (
     EventListFilterSerializer,
     EventSerializer,
     RegistrationInputSerializer,
+    RegistrationListFilterSerializer,
     RegistrationSerializer,
     event_item,
 )
+from events_face.events.lifecycle import registration_cancel
 from events_face.events.services import registration_create
 
 
@@ -91,6 +93,10 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+REGISTRATION_ID = OpenApiParameter("registration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+BUSY = schema.error(
+    "The event is busy with other writes (`busy`): nothing was done; retry after Retry-After seconds."
+)
 
 
 class EventDetailApi(CatalogueReadMixin, APIView):
@@ -127,18 +133,24 @@ class EventRegisterApi(APIView):
         responses={
             201: OpenApiResponse(
                 RegistrationSerializer,
-                description="Registered; the confirmation code goes to the e-mail address.",
+                description=(
+                    "Registered (`confirmed`; the confirmation code goes to the e-mail address), or, on a "
+                    "full event with `waitlist: true`, on its waiting list (`waitlisted`, with "
+                    "`waitlist_position`; the code comes when a seat frees up)."
+                ),
             ),
             400: schema.BAD_REQUEST,
             401: schema.UNAUTHORIZED,
             404: schema.NOT_FOUND,
             409: schema.error(
-                "Registration refused: `event_closed`, `already_registered` or `event_full`."
+                "Registration refused: `event_closed`, `already_registered` or `event_full` "
+                "(full, and `waitlist` not asked for)."
             ),
             413: schema.TOO_LARGE,
             415: schema.UNSUPPORTED,
             422: schema.error("`idempotency_key_reused`: the key was used for another registration."),
             429: schema.error("Too many registrations by this user (`throttled`); see Retry-After."),
+            503: BUSY,
         },
     )
     def post(self, request, event_id: str):
@@ -165,12 +177,46 @@ class RegistrationListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="registrations_list",
+        parameters=[RegistrationListFilterSerializer],
         responses={
             200: RegistrationSerializer(many=True),
-            400: schema.error("Bad cursor or page size (`invalid_cursor`, `invalid`)."),
+            400: schema.error("Bad status, cursor or page size (`invalid`, `invalid_cursor`)."),
             401: schema.UNAUTHORIZED,
         },
     )
     def get(self, request):
-        page = self.paginate_queryset(registration_list(user=request.user))
+        filters = RegistrationListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        registrations = registration_list(user=request.user, status=filters.validated_data.get("status"))
+        page = self.paginate_queryset(registrations)
         return self.get_paginated_response(RegistrationSerializer(page, many=True).data)
+
+
+class RegistrationCancelApi(APIView):
+    # Each cancellation is a notification, like a registration: the same per-user limit.
+    throttle_classes = [ScopedCacheThrottle]
+    throttle_scope = "registration"
+
+    @extend_schema(
+        operation_id="registrations_cancel",
+        request=None,
+        parameters=[REGISTRATION_ID],
+        responses={
+            200: OpenApiResponse(
+                RegistrationSerializer,
+                description=(
+                    "Cancelled (`cancelled`); a seat it held goes to the first on the waiting list. "
+                    "Cancelling a cancelled registration answers the same and changes nothing."
+                ),
+            ),
+            401: schema.UNAUTHORIZED,
+            404: schema.error("No registration of yours with this id (`not_found`)."),
+            409: schema.error("`cancellation_closed`: the event has started."),
+            429: schema.error("Too many registrations and cancellations by this user (`throttled`); see Retry-After."),
+            503: BUSY,
+        },
+    )
+    def post(self, request, registration_id: str):
+        # Any body is ignored: the id in the path says it all.
+        registration, _changed = registration_cancel(registration_id=registration_id, user=request.user)
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_200_OK)

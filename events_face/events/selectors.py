@@ -221,7 +221,11 @@ def event_detail(*, event_id: Any) -> dict[str, Any]:
     return row
 
 
-def registration_list(*, user) -> QuerySet[Registration]:
-    return Registration.objects.filter(user=user).select_related("event").order_by("-created_at", "-id")
+def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:
+    """The user's registrations, newest first, each with its `waitlist_position`."""
+    registrations = Registration.objects.filter(user=user)
+    if status:
+        registrations = registrations.filter(status=status)
+    return registrations.with_waitlist_position().select_related("event").order_by("-created_at", "-id")
 
 

@@ -137,10 +137,24 @@ class EventListFilterSerializer(serializers.Serializer):
 FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only: not "yes", 1 or "true" (DRF's BooleanField takes those)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            raise serializers.ValidationError(_("Must be true or false."), code="invalid")
+        return data
+
+
 class RegistrationInputSerializer(serializers.Serializer):
     # Surrounding whitespace is stripped (DRF's trim_whitespace, any Unicode space).
     full_name = serializers.CharField(max_length=128)
     email = serializers.EmailField(max_length=254)
+    waitlist = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="On a full event, join its waiting list (201, `waitlisted`) instead of a 409 `event_full`.",
+    )
 
     def validate_full_name(self, value: str) -> str:
         for character in value:
@@ -154,8 +168,37 @@ class RegistrationInputSerializer(serializers.Serializer):
 
 class RegistrationSerializer(serializers.ModelSerializer):
     event_name = serializers.CharField(source="event.name", read_only=True)
+    status = serializers.ChoiceField(
+        choices=Registration.Status.choices,
+        read_only=True,
+        help_text="`confirmed` (has a seat; the code was e-mailed), `waitlisted` (waits for one) or `cancelled`.",
+    )
+    waitlist_position = serializers.SerializerMethodField(
+        help_text="Place on the event's waiting list (1 = next to get a seat); null unless waitlisted."
+    )
 
     class Meta:
         model = Registration
-        fields = ["id", "event", "event_name", "full_name", "email", "created_at"]
+        fields = [
+            "id",
+            "event",
+            "event_name",
+            "full_name",
+            "email",
+            "status",
+            "waitlist_position",
+            "created_at",
+            "confirmed_at",
+            "cancelled_at",
+        ]
         extra_kwargs = always_sent(fields)
+
+    def get_waitlist_position(self, registration: Registration) -> int | None:
+        # Set by the services and by `with_waitlist_position` on the list's rows.
+        return getattr(registration, "waitlist_position", None)
+
+
+class RegistrationListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Registration.Status.choices, required=False, help_text="Only registrations with this status."
+    )
