@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
 from events_face.core.throttling import ScopedCacheThrottle
+from events_face.events.lifecycle import registration_cancel
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
 from events_face.events.selectors import event_detail, event_page, registration_list
@@ -32,7 +33,6 @@ from events_face.events.serializers import (
     RegistrationSerializer,
     event_item,
 )
-from events_face.events.lifecycle import registration_cancel
 from events_face.events.services import registration_create
 
 
