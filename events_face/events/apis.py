@@ -23,7 +23,7 @@ from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.lifecycle import registration_cancel
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
-from events_face.events.selectors import event_detail, event_page, registration_list
+from events_face.events.selectors import event_detail, event_page, registration_list, seats_left_add
 from events_face.events.serializers import (
     EventDetailSerializer,
     EventListFilterSerializer,
@@ -50,6 +50,15 @@ class CatalogueReadMixin:
     authentication_classes = [AccessTokenAuthentication]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
+
+
+# How far behind a cached body's `seats_left` may be: registrations do not bump the
+# catalogue version, so a body that counts seats is kept this long at most.
+SEATS_LEFT_MAX_AGE = 5  # seconds
+
+
+def _max_age(rows) -> int | None:
+    return SEATS_LEFT_MAX_AGE if any(row["seats_left"] is not None for row in rows) else None
 
 
 def _moments(rows) -> list:
@@ -85,9 +94,9 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
             filters = filter_input.validated_data
         cursor, size = self.paginator.read_request(self.request)
         fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
-        page = self.paginator.page_from(fetched, size)
+        page = seats_left_add(self.paginator.page_from(fetched, size))
         body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
-        return render(body, moments=_moments(fetched), now=now)
+        return render(body, moments=_moments(fetched), now=now, max_age=_max_age(page))
 
 
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
@@ -107,8 +116,10 @@ class EventDetailApi(CatalogueReadMixin, APIView):
     )
     def get(self, request, event_id: str):
         def build(now) -> RenderedResponse:
-            row = event_detail(event_id=event_id)
-            return render(event_item(row, now=now, detail=True), moments=_moments([row]), now=now)
+            (row,) = seats_left_add([event_detail(event_id=event_id)])
+            return render(
+                event_item(row, now=now, detail=True), moments=_moments([row]), now=now, max_age=_max_age([row])
+            )
 
         return cached_response(request, build)
 

@@ -34,6 +34,7 @@ def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> d
             now=now,
         ),
         "venue": None if row["venue_id"] is None else {"id": row["venue_id"], "name": row["venue_name"]},
+        "seats_left": row["seats_left"],
     }
     if detail:
         item["capacity"] = row["capacity"]
@@ -60,6 +61,12 @@ class VenueSerializer(serializers.ModelSerializer):
 class EventSerializer(serializers.ModelSerializer):
     venue = VenueSerializer(allow_null=True)
     registration_open = serializers.SerializerMethodField()
+    seats_left = serializers.SerializerMethodField(
+        help_text=(
+            "Seats not yet confirmed (capacity less confirmed registrations); null when the capacity is "
+            "unlimited. Up to 5 seconds behind: the register call is the authority."
+        )
+    )
 
     class Meta:
         model = Event
@@ -71,11 +78,18 @@ class EventSerializer(serializers.ModelSerializer):
             "status",
             "registration_open",
             "venue",
+            "seats_left",
         ]
         extra_kwargs = always_sent(fields)
 
     def get_registration_open(self, event: Event) -> bool:
         return event.is_open(now=self.context.setdefault("now", timezone.now()))
+
+    def get_seats_left(self, event: Event) -> int | None:
+        if event.capacity is None:
+            return None
+        confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+        return max(0, event.capacity - confirmed)
 
 
 class EventDetailSerializer(EventSerializer):
