@@ -43,7 +43,7 @@ def test_the_cancel_action_cancels_promotes_and_notifies(staff_client):
     )
 
     assert response.status_code == 200
-    assert "2 registrations cancelled" in response.content.decode()
+    assert "Registrations cancelled: 2 of 2 selected" in response.content.decode()
     statuses = {r.pk: r.status for r in Registration.objects.filter(event=event)}
     assert statuses == {
         confirmed[0].pk: "cancelled",
@@ -81,7 +81,7 @@ def test_raising_the_capacity_in_the_admin_promotes_the_waiting_in_order(staff_c
 
     response = staff_client.post(f"/admin/events/event/{event.pk}/change/", {"capacity": "3"}, follow=True)
 
-    assert "2 waitlisted registrations got a seat." in response.content.decode()
+    assert "Registrations promoted from the waiting list: 2." in response.content.decode()
     assert [Registration.objects.get(pk=r.pk).status for r in waitlisted] == ["confirmed", "confirmed", "waitlisted"]
     assert OutboxMessage.objects.filter(topic=PROMOTION_TOPIC).count() == 2
 

@@ -19,7 +19,7 @@ notifications included).
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext
 
 from events_face.events.lifecycle import event_capacity_set, registrations_cancel
 from events_face.events.models import Event, Registration, Venue
@@ -78,23 +78,15 @@ class EventAdmin(ProviderMirrorAdmin):
         if outcome.promoted:
             self.message_user(
                 request,
-                ngettext(
-                    "%(count)d waitlisted registration got a seat.",
-                    "%(count)d waitlisted registrations got a seat.",
-                    outcome.promoted,
-                )
-                % {"count": outcome.promoted},
+                gettext("Registrations promoted from the waiting list: %(count)d.") % {"count": outcome.promoted},
                 messages.SUCCESS,
             )
         if over := outcome.over_capacity(obj.capacity):
             self.message_user(
                 request,
-                ngettext(
-                    "The capacity is %(over)d below the %(confirmed)d confirmed registration: nobody was removed, "
-                    "and no one gets a seat until cancellations bring it under the capacity.",
-                    "The capacity is %(over)d below the %(confirmed)d confirmed registrations: nobody was removed, "
-                    "and no one gets a seat until cancellations bring them under the capacity.",
-                    outcome.confirmed,
+                gettext(
+                    "The capacity is %(over)d below the confirmed registrations (%(confirmed)d): nobody was "
+                    "removed, and nobody gets a seat until cancellations bring them under the capacity."
                 )
                 % {"over": over, "confirmed": outcome.confirmed},
                 messages.WARNING,
@@ -135,12 +127,9 @@ class RegistrationAdmin(admin.ModelAdmin):
         cancelled = registrations_cancel(registration_ids=selected)
         self.message_user(
             request,
-            ngettext(
-                "%(count)d registration cancelled (of %(selected)d selected; already cancelled ones and those of "
-                "started events are left as they are).",
-                "%(count)d registrations cancelled (of %(selected)d selected; already cancelled ones and those of "
-                "started events are left as they are).",
-                cancelled,
+            gettext(
+                "Registrations cancelled: %(count)d of %(selected)d selected (already cancelled ones and those of "
+                "started events are left as they are)."
             )
             % {"count": cancelled, "selected": len(selected)},
             messages.SUCCESS,

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
@@ -154,9 +155,11 @@ FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 class StrictBooleanField(serializers.BooleanField):
     """JSON `true` or `false` only: not "yes", 1 or "true" (DRF's BooleanField takes those)."""
 
+    default_error_messages = {"invalid": gettext_lazy("Must be true or false.")}
+
     def to_internal_value(self, data):
         if not isinstance(data, bool):
-            raise serializers.ValidationError(_("Must be true or false."), code="invalid")
+            self.fail("invalid")
         return data
 
 
