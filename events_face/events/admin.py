@@ -18,8 +18,8 @@ notifications included).
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from events_face.events.lifecycle import event_capacity_set, registrations_cancel
 from events_face.events.models import Event, Registration, Venue
