@@ -419,3 +419,5 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "RegistrationStatusEnum": "events_face.events.models.Registration.Status",
     }
 )
+# Where clients reach this service: the cancel links in notifications start with it.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

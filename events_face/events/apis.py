@@ -20,7 +20,11 @@ from rest_framework.views import APIView
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
 from events_face.core.throttling import ScopedCacheThrottle
-from events_face.events.lifecycle import registration_cancel
+from events_face.events.lifecycle import (
+    registration_by_cancel_link,
+    registration_cancel,
+    registration_cancel_by_link,
+)
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import RenderedResponse, cached_response, render
 from events_face.events.selectors import event_detail, event_page, registration_list, seats_left_add
@@ -103,6 +107,9 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 REGISTRATION_ID = OpenApiParameter("registration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+CANCEL_TOKEN = OpenApiParameter(
+    "token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The signed token of a notification's cancel link."
+)
 BUSY = schema.error(
     "The event is busy with other writes (`busy`): nothing was done; retry after Retry-After seconds."
 )
@@ -231,3 +238,46 @@ class RegistrationCancelApi(APIView):
         # Any body is ignored: the id in the path says it all.
         registration, _changed = registration_cancel(registration_id=registration_id, user=request.user)
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_200_OK)
+
+
+class RegistrationCancelLinkApi(APIView):
+    """The signed link of a notification: GET describes what POST does; POST cancels.
+
+    No account: the link is the credential (`events/cancel_links.py`). A bad
+    link is a 404, as an unknown registration.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [ScopedCacheThrottle]
+    throttle_scope = "auth"  # per client address: these requests carry no user
+
+    @extend_schema(
+        operation_id="registrations_cancel_link_retrieve",
+        auth=[],
+        parameters=[CANCEL_TOKEN],
+        responses={
+            200: OpenApiResponse(RegistrationSerializer, description="The registration this link cancels (POST to it)."),
+            404: schema.error("Not a valid cancel link (`not_found`)."),
+            429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
+        },
+    )
+    def get(self, request, token: str):
+        return Response(RegistrationSerializer(registration_by_cancel_link(token=token)).data)
+
+    @extend_schema(
+        operation_id="registrations_cancel_link",
+        auth=[],
+        request=None,
+        parameters=[CANCEL_TOKEN],
+        responses={
+            200: OpenApiResponse(RegistrationSerializer, description="Cancelled, as by its owner; a repeat changes nothing."),
+            404: schema.error("Not a valid cancel link (`not_found`)."),
+            409: schema.error("`cancellation_closed`: the event has started."),
+            429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
+            503: BUSY,
+        },
+    )
+    def post(self, request, token: str):
+        registration, _changed = registration_cancel_by_link(token=token)
+        return Response(RegistrationSerializer(registration).data)

@@ -31,6 +31,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from events_face.events.cancel_links import cancel_link, cancel_link_registration_id
 from events_face.events.errors import CancellationClosed, RegistrationNotFound, registration_id_parse
 from events_face.events.locking import event_locked
 from events_face.events.models import Event, Registration
@@ -73,12 +74,17 @@ def registration_notify(*, registration: Registration, event: Event, topic: str)
         "event_time": event.event_time,
         "language": registration.language,
     }
+    cancel_url = cancel_link(registration_id=registration.pk)
     if topic == REGISTRATION_NOTIFICATION_TOPIC:
-        payload = registration_notification(**common, confirmation_code=registration.confirmation_code)
+        payload = registration_notification(
+            **common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url
+        )
     elif topic == PROMOTION_TOPIC:
-        payload = promotion_notification(**common, confirmation_code=registration.confirmation_code)
+        payload = promotion_notification(**common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url)
     elif topic == WAITLIST_JOINED_TOPIC:
-        payload = waitlist_joined_notification(**common, position=waitlist_position(registration=registration))
+        payload = waitlist_joined_notification(
+            **common, position=waitlist_position(registration=registration), cancel_url=cancel_url
+        )
     elif topic == CANCELLATION_TOPIC:
         payload = cancellation_notification(**common)
     else:
@@ -128,6 +134,26 @@ def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Regi
     event_id = _owned_registration_event_id(registration_id=registration_id, user=user)
     with event_locked(event_id=event_id) as event:
         registration = Registration.objects.get(pk=registration_id_parse(registration_id))
+        changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
+    return registration, changed
+
+
+def registration_by_cancel_link(*, token: str) -> Registration:
+    """The registration a cancel link names (`RegistrationNotFound` for a bad or stale link)."""
+    registration = (
+        Registration.objects.filter(pk=cancel_link_registration_id(token)).select_related("event").first()
+    )
+    if registration is None:
+        raise RegistrationNotFound()
+    registration.waitlist_position = waitlist_position(registration=registration)
+    return registration
+
+
+def registration_cancel_by_link(*, token: str) -> tuple[Registration, bool]:
+    """Cancel the registration a signed link names, as its owner would; returns (registration, changed)."""
+    registration = registration_by_cancel_link(token=token)
+    with event_locked(event_id=registration.event_id) as event:
+        registration = Registration.objects.get(pk=registration.pk)
         changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
     return registration, changed
 

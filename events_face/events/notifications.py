@@ -17,6 +17,10 @@ idempotency key). `owner_id` identifies this installation: the sender sends the
 one configured where it runs (NOTIFICATIONS_OWNER_ID of the worker), so a web
 process without it, or a changed one, never strands a message.
 
+Every notification of an active registration carries a signed link that
+cancels it without an account (`events/cancel_links.py`, PUBLIC_BASE_URL); it
+is as secret as the code, and cut out of logs the same way.
+
 A registration's life has one notification per change, each its own topic and
 text, all written the same way and sent by the same sender:
 `registration.created` (confirmed at once: `registration_notification`),
@@ -51,6 +55,9 @@ from events_face.integrations.http import SendResult
 from events_face.integrations.notifications.client import NotificationsClient
 from events_face.outbox.senders import outbox_sender
 
+# The path every cancel link holds (`events/cancel_links.py`), so the sender can cut it out of logs.
+CANCEL_LINK_PATH = "/api/registrations/cancel/"
+
 REGISTRATION_NOTIFICATION_TOPIC = "registration.created"
 WAITLIST_JOINED_TOPIC = "registration.waitlisted"
 PROMOTION_TOPIC = "registration.promoted"
@@ -70,18 +77,17 @@ def registration_notification(
     event_time: datetime,
     confirmation_code: str,
     language: str,
+    cancel_url: str | None = None,
 ) -> dict[str, str]:
-    """The notifications service's body for one registration, its text in `language`."""
+    """The notifications service's body for one registration, its text in `language`;
+    with `cancel_url`, the link that cancels it (before the code, which ends the text)."""
     with translation.override(language):
-        message = gettext(
-            "Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s. "
-            "Your confirmation code: %(code)s"
-        ) % {
-            "full_name": _plain(full_name),
-            "event_name": _plain(event_name),
-            "moment": event_moment(event_time),
-            "code": confirmation_code,
-        }
+        message = _sentences(
+            gettext("Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s.")
+            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            cancel_url=cancel_url,
+            code=confirmation_code,
+        )
     return _body(notification_id=notification_id, email=email, message=message)
 
 
@@ -94,10 +100,11 @@ def waitlist_joined_notification(
     event_time: datetime,
     position: int,
     language: str,
+    cancel_url: str | None = None,
 ) -> dict[str, str]:
     """The body for a registration that joined the waiting list at `position` (1 = next)."""
     with translation.override(language):
-        message = gettext(
+        text = gettext(
             "Hello, %(full_name)s! %(event_name)s on %(moment)s is full: you are on its waiting list, "
             "number %(position)d. If a place frees up, you get it in turn and we send your confirmation code."
         ) % {
@@ -106,6 +113,7 @@ def waitlist_joined_notification(
             "moment": event_moment(event_time),
             "position": position,
         }
+        message = _sentences(text, cancel_url=cancel_url)
     return _body(notification_id=notification_id, email=email, message=message)
 
 
@@ -118,18 +126,16 @@ def promotion_notification(
     event_time: datetime,
     confirmation_code: str,
     language: str,
+    cancel_url: str | None = None,
 ) -> dict[str, str]:
     """The body for a waitlisted registration that got a seat; ends with its confirmation code."""
     with translation.override(language):
-        message = gettext(
-            "Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s "
-            "on %(moment)s. Your confirmation code: %(code)s"
-        ) % {
-            "full_name": _plain(full_name),
-            "event_name": _plain(event_name),
-            "moment": event_moment(event_time),
-            "code": confirmation_code,
-        }
+        message = _sentences(
+            gettext("Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s.")
+            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            cancel_url=cancel_url,
+            code=confirmation_code,
+        )
     return _body(notification_id=notification_id, email=email, message=message)
 
 
@@ -152,6 +158,16 @@ def cancellation_notification(
             "moment": event_moment(event_time),
         }
     return _body(notification_id=notification_id, email=email, message=message)
+
+
+def _sentences(text: str, *, cancel_url: str | None = None, code: str | None = None) -> str:
+    """`text`, then the cancel link, then the confirmation code: the code is always the last word."""
+    parts = [text]
+    if cancel_url:
+        parts.append(gettext("To cancel: %(url)s") % {"url": cancel_url})
+    if code:
+        parts.append(gettext("Your confirmation code: %(code)s") % {"code": code})
+    return " ".join(parts)
 
 
 def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, str]:
@@ -188,17 +204,20 @@ def _plain(text: str) -> str:
 
 
 def notification_secrets(payload: Mapping[str, Any]) -> list[str]:
-    """What must never appear in a log or a stored error: the code, and the text holding it.
+    """What must never appear in a log or a stored error: the code, the cancel link, and the text holding them.
 
     The code, when a text has one, is its last word, in every language (a test
     holds each translation to that); a text without a code loses a harmless
-    last word and is cut out whole anyway.
+    last word and is cut out whole anyway. The cancel link is the word that
+    holds CANCEL_LINK_PATH (`events/cancel_links.py`).
     """
     message = payload.get("message")
     if not isinstance(message, str):
         return []
     words = message.split()
-    return [message, words[-1]] if words else [message]
+    if not words:
+        return [message]
+    return [message, words[-1], *(word for word in words[:-1] if CANCEL_LINK_PATH in word)]
 
 
 @outbox_sender(CANCELLATION_TOPIC)
