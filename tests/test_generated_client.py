@@ -81,7 +81,7 @@ def client_type(function) -> tuple:
 def test_public_operations_take_an_anonymous_client_and_jwt_ones_an_authenticated_one(client_package):
     from events_face_client.client import AuthenticatedClient, Client
 
-    for module in ["auth.auth_register", "auth.auth_login", "auth.auth_token_obtain", "auth.auth_token_refresh", "auth.auth_logout", "health.health"]:
+    for module in ["auth.auth_register", "auth.auth_login", "auth.auth_token_obtain", "auth.auth_token_refresh", "auth.auth_logout", "health.health", "registrations.registrations_cancel_link", "registrations.registrations_cancel_link_retrieve"]:
         assert Client in client_type(api(client_package, module).sync_detailed), module
     for module in ["events.events_list", "events.events_retrieve", "events.events_register", "registrations.registrations_list", "registrations.registrations_cancel", "metrics.metrics"]:
         assert client_type(api(client_package, module).sync_detailed) == (AuthenticatedClient,), module
