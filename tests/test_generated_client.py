@@ -23,7 +23,7 @@ from drf_spectacular.renderers import OpenApiYamlRenderer
 
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
-from tests.support.factories import make_event, make_venue
+from tests.support.factories import bearer, make_event, make_user, make_venue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -81,9 +81,9 @@ def client_type(function) -> tuple:
 def test_public_operations_take_an_anonymous_client_and_jwt_ones_an_authenticated_one(client_package):
     from events_face_client.client import AuthenticatedClient, Client
 
-    for module in ["auth.auth_register", "auth.auth_login", "auth.auth_token_obtain", "auth.auth_token_refresh", "auth.auth_logout", "health.health"]:
+    for module in ["auth.auth_register", "auth.auth_login", "auth.auth_token_obtain", "auth.auth_token_refresh", "auth.auth_logout", "health.health", "registrations.registrations_cancel_link", "registrations.registrations_cancel_link_retrieve"]:
         assert Client in client_type(api(client_package, module).sync_detailed), module
-    for module in ["events.events_list", "events.events_retrieve", "events.events_register", "registrations.registrations_list", "metrics.metrics"]:
+    for module in ["events.events_list", "events.events_retrieve", "events.events_register", "registrations.registrations_list", "registrations.registrations_cancel", "metrics.metrics"]:
         assert client_type(api(client_package, module).sync_detailed) == (AuthenticatedClient,), module
 
 
@@ -161,6 +161,40 @@ def test_the_whole_flow_through_the_generated_client(client_package, live_server
     )
     assert isinstance(refreshed, model(client_package, "Error"))
     assert refreshed.error.code == "token_not_valid"
+
+
+def test_join_the_waiting_list_cancel_and_promotion_through_the_generated_client(client_package, live_server):
+    from events_face_client.client import AuthenticatedClient
+
+    event = make_event(name="One seat", capacity=1)
+    seated, waiting = (
+        AuthenticatedClient(
+            base_url=live_server.url, token=bearer(make_user()).removeprefix("Bearer "), raise_on_unexpected_status=True
+        )
+        for _ in range(2)
+    )
+    Request = model(client_package, "RegistrationInputRequest")
+    register = api(client_package, "events.events_register")
+
+    seat = register.sync(client=seated, event_id=event.id, body=Request(full_name="Ada", email="ada@example.com"))
+    full = register.sync_detailed(client=waiting, event_id=event.id, body=Request(full_name="Bo", email="bo@example.com"))
+    queued = register.sync(
+        client=waiting, event_id=event.id, body=Request(full_name="Bo", email="bo@example.com", waitlist=True)
+    )
+    assert seat.status.value == "confirmed"
+    assert full.status_code == 409 and full.parsed.error.code == "event_full"
+    assert (queued.status.value, queued.waitlist_position) == ("waitlisted", 1)
+    detail = api(client_package, "events.events_retrieve").sync(client=waiting, event_id=event.id)
+    assert detail.seats_left == 0
+
+    cancelled = api(client_package, "registrations.registrations_cancel").sync(client=seated, registration_id=seat.id)
+    assert cancelled.status.value == "cancelled"
+    assert isinstance(cancelled.cancelled_at, datetime)
+
+    mine = api(client_package, "registrations.registrations_list").sync(client=waiting)
+    assert [(r.id, r.status.value, r.waitlist_position) for r in mine.results] == [(queued.id, "confirmed", None)]
+    not_mine = api(client_package, "registrations.registrations_cancel").sync_detailed(client=waiting, registration_id=seat.id)
+    assert not_mine.status_code == 404
 
 
 def test_health_through_the_generated_client(client_package, live_server):

@@ -1,6 +1,6 @@
-"""Database helpers every app may use: PostgreSQL planner settings and one-array `IN` lists.
+"""Database helpers every app may use: PostgreSQL planner settings, lock waits, one-array `IN` lists.
 
-Planner settings have one home here. A statement that must read its index
+Planner settings and lock timeouts have one home here. A statement that must read its index
 ranges in order whatever the planner's statistics say (a freshly loaded table
 has none until autovacuum or ANALYZE) runs after `SET LOCAL` of the settings
 that rule out the other plans. `SET LOCAL` lasts for the transaction: for a
@@ -9,9 +9,11 @@ statement sent together with its settings (`execute_with_local_settings`, the
 event list).
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import OperationalError
 from django.db.models import F, Lookup, Q
 
 # Sequential and bitmap scans and sorts ruled out: only index reads are left. The
@@ -57,6 +59,47 @@ def index_probes_only(connection) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(set_local_sql(INDEX_PROBES_ONLY))
+
+
+@contextmanager
+def lock_wait_limited(connection, *, seconds: float) -> Iterator[None]:
+    """Around a transaction: its locks wait at most `seconds`, then fail with an error
+    `is_lock_timeout` recognises (pretix's locking does the same: a bounded wait, then an
+    error the caller can retry).
+
+    On PostgreSQL the limit is `SET LOCAL lock_timeout`, run by `lock_timeout_set_local`
+    as the transaction's first statement. On SQLite it is the connection's busy
+    timeout, which must be set before `BEGIN IMMEDIATE` takes the write lock: this sets
+    it for the block and puts the configured one back after.
+    """
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA busy_timeout")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA busy_timeout = {int(before)}")
+
+
+def lock_timeout_set_local(connection, *, seconds: float) -> None:
+    """For the rest of the caller's transaction on PostgreSQL: a lock waits at most `seconds`."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(set_local_sql({"lock_timeout": f"'{max(1, int(seconds * 1000))}ms'"}))
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    """The error a lock wait limited by `lock_wait_limited` ends with (PostgreSQL 55P03, SQLite "locked")."""
+    cause = error.__cause__
+    if getattr(cause, "sqlstate", None) == "55P03":  # lock_not_available
+        return True
+    return "database is locked" in str(error)
 
 
 class AnyOf(Lookup):

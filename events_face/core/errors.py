@@ -33,12 +33,14 @@ class ServiceError(Exception):
     """A business rule refused the operation; subclasses set status and code.
 
     `fields` maps input fields to messages, for refusals about one field
-    (a taken username, a weak password).
+    (a taken username, a weak password). A subclass may set `retry_after`
+    (seconds): the answer carries it as a Retry-After header.
     """
 
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = _("The request could not be carried out.")
+    retry_after: int | None = None
 
     # Seconds after which a retry may succeed, sent as Retry-After (a 429's).
     retry_after: int | None = None

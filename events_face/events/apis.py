@@ -25,6 +25,11 @@ from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
 from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.errors import event_id_parse
+from events_face.events.lifecycle import (
+    registration_by_cancel_link,
+    registration_cancel,
+    registration_cancel_by_link,
+)
 from events_face.events.pagination import EventKeysetPagination, RegistrationKeysetPagination
 from events_face.events.response_cache import (
     RenderedResponse,
@@ -32,12 +37,19 @@ from events_face.events.response_cache import (
     dates_are_cacheable,
     render,
 )
-from events_face.events.selectors import ALL_STATUSES, event_detail, event_page, registration_list
+from events_face.events.selectors import (
+    ALL_STATUSES,
+    event_detail,
+    event_page,
+    registration_list,
+    seats_left_add,
+)
 from events_face.events.serializers import (
     EventDetailSerializer,
     EventListFilterSerializer,
     EventSerializer,
     RegistrationInputSerializer,
+    RegistrationListFilterSerializer,
     RegistrationSerializer,
     event_item,
 )
@@ -58,6 +70,15 @@ class CatalogueReadMixin:
     authentication_classes = [AccessTokenAuthentication]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
+
+
+# How far behind a cached body's `seats_left` may be: registrations do not bump the
+# catalogue version, so a body that counts seats is kept this long at most.
+SEATS_LEFT_MAX_AGE = 5  # seconds
+
+
+def _max_age(rows) -> int | None:
+    return SEATS_LEFT_MAX_AGE if any(row["seats_left"] is not None for row in rows) else None
 
 
 def _expiry_times(rows) -> list:
@@ -122,9 +143,9 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
                 f"?{urlencode(pairs)}" if pairs else ""
             )
             fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
-            page = self.paginator.page_from(fetched, size)
+            page = seats_left_add(self.paginator.page_from(fetched, size))
             body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
-            return render(body, moments=_expiry_times(fetched), now=now)
+            return render(body, moments=_expiry_times(fetched), now=now, max_age=_max_age(page))
 
         today = timezone.now().date()
         if filters.get("name") or not dates_are_cacheable(filters.get("date_from"), filters.get("date_to"), today=today):
@@ -144,6 +165,13 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+REGISTRATION_ID = OpenApiParameter("registration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
+CANCEL_TOKEN = OpenApiParameter(
+    "token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The signed token of a notification's cancel link."
+)
+BUSY = schema.error(
+    "The event is busy with other writes (`busy`): nothing was done; retry after Retry-After seconds."
+)
 
 
 class EventDetailApi(CatalogueReadMixin, APIView):
@@ -156,8 +184,10 @@ class EventDetailApi(CatalogueReadMixin, APIView):
         event_uuid = event_id_parse(event_id)  # one key per event, however its id is spelled
 
         def build(now) -> RenderedResponse:
-            row = event_detail(event_id=event_uuid)
-            return render(event_item(row, now=now, detail=True), moments=_expiry_times([row]), now=now)
+            (row,) = seats_left_add([event_detail(event_id=event_uuid)])
+            return render(
+                event_item(row, now=now, detail=True), moments=_expiry_times([row]), now=now, max_age=_max_age([row])
+            )
 
         return cached_response(request, build, key_parts=("detail", event_uuid))
 
@@ -182,7 +212,11 @@ class EventRegisterApi(APIView):
         responses={
             201: OpenApiResponse(
                 RegistrationSerializer,
-                description="Registered; the confirmation code goes to the e-mail address.",
+                description=(
+                    "Registered (`confirmed`; the confirmation code goes to the e-mail address), or, on a "
+                    "full event with `waitlist: true`, on its waiting list (`waitlisted`, with "
+                    "`waitlist_position`; the code comes when a seat frees up)."
+                ),
             ),
             400: schema.error(
                 "Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`), "
@@ -191,7 +225,8 @@ class EventRegisterApi(APIView):
             401: schema.UNAUTHORIZED,
             404: schema.NOT_FOUND,
             409: schema.error(
-                "Registration refused: `event_closed`, `already_registered` or `event_full`."
+                "Registration refused: `event_closed`, `already_registered` or `event_full` "
+                "(full, and `waitlist` not asked for)."
             ),
             413: schema.TOO_LARGE,
             415: schema.UNSUPPORTED,
@@ -200,6 +235,7 @@ class EventRegisterApi(APIView):
                 "Too many registrations by this user (`throttled`) or to this e-mail address from any "
                 "account (`address_rate_exceeded`); see Retry-After."
             ),
+            503: BUSY,
         },
     )
     def post(self, request, event_id: str):
@@ -226,12 +262,89 @@ class RegistrationListApi(GenericAPIView):
 
     @extend_schema(
         operation_id="registrations_list",
+        parameters=[RegistrationListFilterSerializer],
         responses={
             200: RegistrationSerializer(many=True),
-            400: schema.error("Bad cursor or page size (`invalid_cursor`, `invalid`)."),
+            400: schema.error("Bad status, cursor or page size (`invalid`, `invalid_cursor`)."),
             401: schema.UNAUTHORIZED,
         },
     )
     def get(self, request):
-        page = self.paginate_queryset(registration_list(user=request.user))
+        filters = RegistrationListFilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        registrations = registration_list(user=request.user, status=filters.validated_data.get("status"))
+        page = self.paginate_queryset(registrations)
         return self.get_paginated_response(RegistrationSerializer(page, many=True).data)
+
+
+class RegistrationCancelApi(APIView):
+    # Each cancellation is a notification, like a registration: the same per-user limit.
+    throttle_classes = [ScopedCacheThrottle]
+    throttle_scope = "registration"
+
+    @extend_schema(
+        operation_id="registrations_cancel",
+        request=None,
+        parameters=[REGISTRATION_ID],
+        responses={
+            200: OpenApiResponse(
+                RegistrationSerializer,
+                description=(
+                    "Cancelled (`cancelled`); a seat it held goes to the first on the waiting list. "
+                    "Cancelling a cancelled registration answers the same and changes nothing."
+                ),
+            ),
+            401: schema.UNAUTHORIZED,
+            404: schema.error("No registration of yours with this id (`not_found`)."),
+            409: schema.error("`cancellation_closed`: the event has started."),
+            429: schema.error("Too many registrations and cancellations by this user (`throttled`); see Retry-After."),
+            503: BUSY,
+        },
+    )
+    def post(self, request, registration_id: str):
+        # Any body is ignored: the id in the path says it all.
+        registration, _changed = registration_cancel(registration_id=registration_id, user=request.user)
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_200_OK)
+
+
+class RegistrationCancelLinkApi(APIView):
+    """The signed link of a notification: GET describes what POST does; POST cancels.
+
+    No account: the link is the credential (`events/cancel_links.py`). A bad
+    link is a 404, as an unknown registration.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+    throttle_classes = [ScopedCacheThrottle]
+    throttle_scope = "auth"  # per client address: these requests carry no user
+
+    @extend_schema(
+        operation_id="registrations_cancel_link_retrieve",
+        auth=[],
+        parameters=[CANCEL_TOKEN],
+        responses={
+            200: OpenApiResponse(RegistrationSerializer, description="The registration this link cancels (POST to it)."),
+            404: schema.error("Not a valid cancel link (`not_found`)."),
+            429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
+        },
+    )
+    def get(self, request, token: str):
+        return Response(RegistrationSerializer(registration_by_cancel_link(token=token)).data)
+
+    @extend_schema(
+        operation_id="registrations_cancel_link",
+        auth=[],
+        request=None,
+        parameters=[CANCEL_TOKEN],
+        responses={
+            200: OpenApiResponse(RegistrationSerializer, description="Cancelled, as by its owner; a repeat changes nothing."),
+            404: schema.error("Not a valid cancel link (`not_found`)."),
+            409: schema.error("`cancellation_closed`: the event has started."),
+            429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
+            503: BUSY,
+        },
+    )
+    def post(self, request, token: str):
+        registration, _changed = registration_cancel_by_link(token=token)
+        return Response(RegistrationSerializer(registration).data)

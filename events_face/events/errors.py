@@ -67,3 +67,37 @@ class AddressRateExceeded(ServiceError):
     default_message = _(
         "This e-mail address has received too many registrations recently; try again later."
     )
+
+
+class RegistrationNotFound(ServiceError):
+    """Unknown, malformed, or another user's: one answer for each, so ids cannot be probed."""
+
+    status_code = 404
+    code = "not_found"
+    default_message = _("No registration with this id.")
+
+
+def registration_id_parse(registration_id: Any) -> uuid.UUID:
+    """A registration id from a URL; a malformed one is just an unknown one (404)."""
+    try:
+        return uuid.UUID(str(registration_id))
+    except ValueError:
+        raise RegistrationNotFound() from None
+
+
+class CancellationClosed(ServiceError):
+    status_code = 409
+    code = "cancellation_closed"
+    default_message = _("The event has started: this registration can no longer be cancelled.")
+
+
+class EventBusy(ServiceError):
+    """The event's lock was not had within REGISTRATION_LOCK_TIMEOUT_SECONDS: nothing was written; retry."""
+
+    status_code = 503
+    code = "busy"
+    default_message = _("The event is busy with other registrations; please retry in a moment.")
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 1):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -1,8 +1,11 @@
 """Venues, events and registrations: the product itself.
 
 Venues and events are mirrors of the events-provider (their ids are the
-provider's UUIDs); registrations are ours. A registration is unique per event
-and e-mail address, compared case-insensitively, by a database constraint.
+provider's UUIDs); registrations are ours. A registration is confirmed,
+waitlisted or cancelled (`Registration.Status`); cancelled rows are kept. An
+active (confirmed or waitlisted) registration is unique per event and e-mail
+address, compared case-insensitively, by a database constraint: a person who
+cancelled may register again.
 
 The catalogue (venues and events) carries a version number that database
 triggers bump on every insert, update or delete of either table, in the
@@ -15,8 +18,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Case, Count, OuterRef, Q, Subquery, When
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -157,7 +160,45 @@ class CatalogueVersion(models.Model):
         return f"catalogue version {self.version}"
 
 
+class RegistrationQuerySet(models.QuerySet):
+    def active(self) -> "RegistrationQuerySet":
+        return self.filter(status__in=Registration.ACTIVE_STATUSES)
+
+    def waiting_order(self) -> "RegistrationQuerySet":
+        """Waitlisted registrations, first come first served: by time joined, then id."""
+        return self.filter(status=Registration.Status.WAITLISTED).order_by("created_at", "id")
+
+    def with_waitlist_position(self) -> "RegistrationQuerySet":
+        """Each row with `waitlist_position`: 1 + the waitlisted of its event ahead of it
+        in `waiting_order`, or None when it is not waitlisted (one index range each:
+        `registration_event_status_idx`)."""
+        ahead = (
+            Registration.objects.filter(event=OuterRef("event"), status=Registration.Status.WAITLISTED)
+            .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id")))
+            .order_by()
+            .values("event")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return self.annotate(
+            waitlist_position=Case(
+                When(status=Registration.Status.WAITLISTED, then=Coalesce(Subquery(ahead), 0) + 1),
+                default=None,
+                output_field=models.IntegerField(),
+            )
+        )
+
+
 class Registration(models.Model):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        WAITLISTED = "waitlisted", _("Waitlisted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    # Statuses that hold a place (a seat, or a place in the queue); the unique
+    # (event, lower(email)) constraint holds among these only.
+    ACTIVE_STATUSES = (Status.CONFIRMED, Status.WAITLISTED)
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event"))
     user = models.ForeignKey(
@@ -170,20 +211,40 @@ class Registration(models.Model):
     )
     full_name = models.CharField(_("full name"), max_length=128)
     email = models.EmailField(_("e-mail address"), max_length=254)
-    confirmation_code = models.CharField(_("confirmation code"), max_length=16, editable=False)
+    # Empty while waitlisted: the code is made when the registration is confirmed.
+    confirmation_code = models.CharField(_("confirmation code"), max_length=16, editable=False, blank=True)
     # Optional client-chosen key: a repeat by the same user replays the first response.
     # NULL, not "", for "no key": NULLs stay outside the (user, key) unique constraint.
     idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
     # The language of the request that made it (a code of settings.LANGUAGES): the
     # notification is written in it. Rows from before languages were kept say "en".
     language = models.CharField(_("language"), max_length=8, default="en", editable=False)
+    # Rows from before statuses were kept are confirmed (the column's database default).
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=Status.choices,
+        default=Status.CONFIRMED,
+        db_default=Status.CONFIRMED,
+        editable=False,
+    )
+    # When it joined: the waiting list's order is (created_at, id).
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # When it got its seat (at creation, or when promoted from the waiting list);
+    # empty for rows made before statuses were kept (confirmed at `created_at`).
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+
+    objects = RegistrationQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                "event", Lower("email"), name="registration_unique_event_email_ci"
+                "event",
+                Lower("email"),
+                condition=Q(status__in=["confirmed", "waitlisted"]),
+                name="registration_unique_active_event_email_ci",
             ),
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],
@@ -195,6 +256,8 @@ class Registration(models.Model):
             models.Index(fields=["user", "-created_at"], name="registration_user_idx"),
             # The per-address rate (services.registration_address_rate_check).
             models.Index(Lower("email"), "created_at", name="registration_email_recent_idx"),
+            # Seats taken (count of confirmed) and the waiting list's order, per event.
+            models.Index(fields=["event", "status", "created_at", "id"], name="registration_event_status_idx"),
         ]
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")

@@ -17,9 +17,22 @@ idempotency key). `owner_id` identifies this installation: the sender sends the
 one configured where it runs (NOTIFICATIONS_OWNER_ID of the worker), so a web
 process without it, or a changed one, never strands a message.
 
-The confirmation code is the secret of this notification: the sender cuts it
+Every notification of an active registration carries a signed link that
+cancels it without an account (`events/cancel_links.py`, PUBLIC_BASE_URL); it
+is as secret as the code, and cut out of logs the same way.
+
+A registration's life has one notification per change, each its own topic and
+text, all written the same way and sent by the same sender:
+`registration.created` (confirmed at once: `registration_notification`),
+`registration.waitlisted` (joined the waiting list, with the position),
+`registration.promoted` (a seat freed: confirmed, with the code) and
+`registration.cancelled`.
+
+The confirmation code is the secret of a notification: the sender cuts it
 (and the message text) out of anything the service answers before it reaches a
-log line or `last_error`. In every language the text ends with the code.
+log line or `last_error`. In every language a text that holds the code ends
+with it (a test holds each translation to that); a text without one is cut out
+whole all the same.
 
 The text is plain: no markup, and no control or invisible formatting
 characters (a name from the provider that holds any gets spaces instead).
@@ -42,7 +55,13 @@ from events_face.integrations.http import SendResult
 from events_face.integrations.notifications.client import NotificationsClient
 from events_face.outbox.senders import outbox_sender
 
+# The path every cancel link holds (`events/cancel_links.py`), so the sender can cut it out of logs.
+CANCEL_LINK_PATH = "/api/registrations/cancel/"
+
 REGISTRATION_NOTIFICATION_TOPIC = "registration.created"
+WAITLIST_JOINED_TOPIC = "registration.waitlisted"
+PROMOTION_TOPIC = "registration.promoted"
+CANCELLATION_TOPIC = "registration.cancelled"
 
 # Controls (CR, LF, ESC...), invisible format characters (bidi overrides, zero-width
 # spaces), line and paragraph separators: none may reach the text.
@@ -58,18 +77,100 @@ def registration_notification(
     event_time: datetime,
     confirmation_code: str,
     language: str,
+    cancel_url: str | None = None,
 ) -> dict[str, str]:
-    """The notifications service's body for one registration, its text in `language`."""
+    """The notifications service's body for one registration, its text in `language`;
+    with `cancel_url`, the link that cancels it (before the code, which ends the text)."""
     with translation.override(language):
-        message = gettext(
-            "Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s. "
-            "Your confirmation code: %(code)s"
+        message = _sentences(
+            gettext("Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s.")
+            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            cancel_url=cancel_url,
+            code=confirmation_code,
+        )
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+def waitlist_joined_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    event_time: datetime,
+    position: int,
+    language: str,
+    cancel_url: str | None = None,
+) -> dict[str, str]:
+    """The body for a registration that joined the waiting list at `position` (1 = next)."""
+    with translation.override(language):
+        text = gettext(
+            "Hello, %(full_name)s! %(event_name)s on %(moment)s is full: you are on its waiting list, "
+            "number %(position)d. If a place frees up, you get it in turn and we send your confirmation code."
         ) % {
             "full_name": _plain(full_name),
             "event_name": _plain(event_name),
             "moment": event_moment(event_time),
-            "code": confirmation_code,
+            "position": position,
         }
+        message = _sentences(text, cancel_url=cancel_url)
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+def promotion_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    event_time: datetime,
+    confirmation_code: str,
+    language: str,
+    cancel_url: str | None = None,
+) -> dict[str, str]:
+    """The body for a waitlisted registration that got a seat; ends with its confirmation code."""
+    with translation.override(language):
+        message = _sentences(
+            gettext("Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s.")
+            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            cancel_url=cancel_url,
+            code=confirmation_code,
+        )
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+def cancellation_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    event_time: datetime,
+    language: str,
+) -> dict[str, str]:
+    """The body for a cancelled registration (confirmed or waitlisted)."""
+    with translation.override(language):
+        message = gettext(
+            "Hello, %(full_name)s! Your registration for %(event_name)s on %(moment)s is cancelled."
+        ) % {
+            "full_name": _plain(full_name),
+            "event_name": _plain(event_name),
+            "moment": event_moment(event_time),
+        }
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+def _sentences(text: str, *, cancel_url: str | None = None, code: str | None = None) -> str:
+    """`text`, then the cancel link, then the confirmation code: the code is always the last word."""
+    parts = [text]
+    if cancel_url:
+        parts.append(gettext("To cancel: %(url)s") % {"url": cancel_url})
+    if code:
+        parts.append(gettext("Your confirmation code: %(code)s") % {"code": code})
+    return " ".join(parts)
+
+
+def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, str]:
     return {
         "id": str(notification_id),
         "owner_id": settings.NOTIFICATIONS_OWNER_ID,
@@ -103,17 +204,25 @@ def _plain(text: str) -> str:
 
 
 def notification_secrets(payload: Mapping[str, Any]) -> list[str]:
-    """What must never appear in a log or a stored error: the code, and the text holding it.
+    """What must never appear in a log or a stored error: the code, the cancel link, and the text holding them.
 
-    The code is the text's last word, in every language (a test holds each translation to that).
+    The code, when a text has one, is its last word, in every language (a test
+    holds each translation to that); a text without a code loses a harmless
+    last word and is cut out whole anyway. The cancel link is the word that
+    holds CANCEL_LINK_PATH (`events/cancel_links.py`).
     """
     message = payload.get("message")
     if not isinstance(message, str):
         return []
     words = message.split()
-    return [message, words[-1]] if words else [message]
+    if not words:
+        return [message]
+    return [message, words[-1], *(word for word in words[:-1] if CANCEL_LINK_PATH in word)]
 
 
+@outbox_sender(CANCELLATION_TOPIC)
+@outbox_sender(PROMOTION_TOPIC)
+@outbox_sender(WAITLIST_JOINED_TOPIC)
 @outbox_sender(REGISTRATION_NOTIFICATION_TOPIC)
 class NotificationSender:
     """POSTs the stored notification to the notifications service (one attempt)."""

@@ -13,6 +13,10 @@ query string. So:
 - An entry never outlives the earliest future moment among the rows it was
   built from (a start time or a deadline), the only way a stored event changes
   without a write: past it, `registration_open` or list membership may differ.
+- A body holding `seats_left` (an event with a capacity) lives at most 5
+  seconds (`apis.SEATS_LEFT_MAX_AGE`): registrations and cancellations write
+  no event, so no version bump tells the cache; the count is that far behind
+  at most, client reuse (max-age) included.
 - Nothing in a key or a body depends on who asks: only the catalogue's public
   lists and details are cached, never the caller's registrations.
 - Nor on the request's language: a body holds data only (names as the provider
@@ -129,10 +133,14 @@ def catalogue_version(*, venue_id: uuid.UUID | None = None, cursor: Cursor | Non
     return version or 0, all(held)
 
 
-def render(payload: object, *, moments: Iterable[datetime | None], now: datetime) -> RenderedResponse:
-    """Serialise `payload`; valid until the earliest of `moments` still to come (or the cache's limit)."""
+def render(
+    payload: object, *, moments: Iterable[datetime | None], now: datetime, max_age: float | None = None
+) -> RenderedResponse:
+    """Serialise `payload`; valid until the earliest of `moments` still to come (or the cache's
+    limit, or `max_age` seconds for a body holding what no catalogue write changes: seats left)."""
     body = orjson.dumps(payload, option=orjson.OPT_UTC_Z)
-    limit = now + timedelta(seconds=settings.API_CACHE_SECONDS)
+    seconds = settings.API_CACHE_SECONDS if max_age is None else min(settings.API_CACHE_SECONDS, max_age)
+    limit = now + timedelta(seconds=seconds)
     valid_until = min([limit, *(moment for moment in moments if moment is not None and moment > now)])
     etag = '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
     return RenderedResponse(body=body, etag=etag, valid_until=valid_until)

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from events_face.core.db import INDEX_RANGES_IN_ORDER, execute_with_local_settings
@@ -43,7 +43,7 @@ from events_face.events.models import Event, Registration, Venue
 ALL_STATUSES = "all"
 
 # The fields of Event a list row carries, in this order: a column the list adds goes here.
-LIST_FIELDS = ("id", "name", "event_time", "registration_deadline", "status", "venue")
+LIST_FIELDS = ("id", "name", "event_time", "registration_deadline", "status", "venue", "capacity")
 # What the list and detail read, in this order: those fields (a foreign key as its `_id`), then the venue's name.
 EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS), "venue_name")
 
@@ -238,12 +238,12 @@ def _column_converters(database: BaseDatabaseWrapper) -> list[tuple[int, Any, An
 
 
 def event_detail(*, event_id: Any) -> dict[str, Any]:
-    """One event's row (`EVENT_COLUMNS` and `capacity`); `EventNotFound` for an unknown id."""
+    """One event's row (`EVENT_COLUMNS`); `EventNotFound` for an unknown id."""
     venue_name = Venue.objects.filter(pk=OuterRef("venue_id")).order_by().values("name")[:1]
     row = (
         Event.objects.filter(pk=event_id_parse(event_id))
         .annotate(venue_name=Subquery(venue_name))
-        .values(*EVENT_COLUMNS, "capacity")
+        .values(*EVENT_COLUMNS)
         .first()
     )
     if row is None:
@@ -251,7 +251,40 @@ def event_detail(*, event_id: Any) -> dict[str, Any]:
     return row
 
 
-def registration_list(*, user) -> QuerySet[Registration]:
-    return Registration.objects.filter(user=user).select_related("event").order_by("-created_at", "-id")
+def seats_left_add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row (of the list or the detail) with `seats_left`: its capacity less its confirmed
+    registrations (never below 0), None when the capacity is unlimited.
+
+    One more statement, apart from the list's own SQL, when a row has a capacity
+    (none otherwise): the registrations are counted for those rows only, each an
+    index range (`registration_event_status_idx`). Registrations do not touch the catalogue
+    version, so a cached body holding a count lives at most SEATS_LEFT_MAX_AGE
+    (`apis`); the register call is the authority.
+    """
+    ids = [row["id"] for row in rows if row["capacity"] is not None]
+    taken = (
+        Registration.objects.filter(event=OuterRef("pk"), status=Registration.Status.CONFIRMED)
+        .order_by()
+        .values("event")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    seats = {
+        event_id: max(0, capacity - (confirmed or 0))
+        for event_id, capacity, confirmed in Event.objects.filter(pk__in=ids)
+        .annotate(confirmed=Subquery(taken))
+        .values_list("id", "capacity", "confirmed")
+    } if ids else {}
+    for row in rows:
+        row["seats_left"] = seats.get(row["id"])
+    return rows
+
+
+def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:
+    """The user's registrations, newest first, each with its `waitlist_position`."""
+    registrations = Registration.objects.filter(user=user)
+    if status:
+        registrations = registrations.filter(status=status)
+    return registrations.with_waitlist_position().select_related("event").order_by("-created_at", "-id")
 
 

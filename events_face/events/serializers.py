@@ -12,6 +12,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
@@ -35,6 +36,7 @@ def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> d
             now=now,
         ),
         "venue": None if row["venue_id"] is None else {"id": row["venue_id"], "name": row["venue_name"]},
+        "seats_left": row["seats_left"],
     }
     if detail:
         item["capacity"] = row["capacity"]
@@ -61,6 +63,12 @@ class VenueSerializer(serializers.ModelSerializer):
 class EventSerializer(serializers.ModelSerializer):
     venue = VenueSerializer(allow_null=True)
     registration_open = serializers.SerializerMethodField()
+    seats_left = serializers.SerializerMethodField(
+        help_text=(
+            "Seats not yet confirmed (capacity less confirmed registrations); null when the capacity is "
+            "unlimited. Up to 5 seconds behind: the register call is the authority."
+        )
+    )
 
     class Meta:
         model = Event
@@ -72,11 +80,18 @@ class EventSerializer(serializers.ModelSerializer):
             "status",
             "registration_open",
             "venue",
+            "seats_left",
         ]
         extra_kwargs = always_sent(fields)
 
     def get_registration_open(self, event: Event) -> bool:
         return event.is_open(now=self.context.setdefault("now", timezone.now()))
+
+    def get_seats_left(self, event: Event) -> int | None:
+        if event.capacity is None:
+            return None
+        confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
+        return max(0, event.capacity - confirmed)
 
 
 class EventDetailSerializer(EventSerializer):
@@ -157,11 +172,27 @@ class EventListFilterSerializer(serializers.Serializer):
 FORBIDDEN_NAME_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """JSON `true` or `false` only: not "yes", 1 or "true" (DRF's BooleanField takes those)."""
+
+    default_error_messages = {"invalid": gettext_lazy("Must be true or false.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class RegistrationInputSerializer(serializers.Serializer):
     # Surrounding whitespace is stripped (DRF's trim_whitespace, any Unicode space).
     full_name = serializers.CharField(max_length=128)
     # Stored and compared in one spelling per mailbox (events/email_address.py).
     email = serializers.EmailField(max_length=254)
+    waitlist = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="On a full event, join its waiting list (201, `waitlisted`) instead of a 409 `event_full`.",
+    )
 
     def validate_email(self, value: str) -> str:
         return registration_email_normalize(value)
@@ -178,8 +209,37 @@ class RegistrationInputSerializer(serializers.Serializer):
 
 class RegistrationSerializer(serializers.ModelSerializer):
     event_name = serializers.CharField(source="event.name", read_only=True)
+    status = serializers.ChoiceField(
+        choices=Registration.Status.choices,
+        read_only=True,
+        help_text="`confirmed` (has a seat; the code was e-mailed), `waitlisted` (waits for one) or `cancelled`.",
+    )
+    waitlist_position = serializers.SerializerMethodField(
+        help_text="Place on the event's waiting list (1 = next to get a seat); null unless waitlisted."
+    )
 
     class Meta:
         model = Registration
-        fields = ["id", "event", "event_name", "full_name", "email", "created_at"]
+        fields = [
+            "id",
+            "event",
+            "event_name",
+            "full_name",
+            "email",
+            "status",
+            "waitlist_position",
+            "created_at",
+            "confirmed_at",
+            "cancelled_at",
+        ]
         extra_kwargs = always_sent(fields)
+
+    def get_waitlist_position(self, registration: Registration) -> int | None:
+        # Set by the services and by `with_waitlist_position` on the list's rows.
+        return getattr(registration, "waitlist_position", None)
+
+
+class RegistrationListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=Registration.Status.choices, required=False, help_text="Only registrations with this status."
+    )

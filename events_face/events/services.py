@@ -1,14 +1,17 @@
-"""Registering for events.
+"""Registering for events, or joining an event's waiting list.
 
-The guarantees "one registration per event and e-mail" and "a full event is
-never overbooked" are kept here, in `registration_create`, and nowhere else:
+The guarantees "one active registration per event and e-mail" and "a full
+event is never overbooked" are kept here, in `registration_create`, and in
+`lifecycle.py` for what follows (cancellation, promotion, capacity changes):
 
-- The event row is locked first (`SELECT ... FOR UPDATE` on PostgreSQL; on
-  SQLite the transaction is IMMEDIATE, so it holds the database write lock
-  from its first statement). Concurrent registrations for one event therefore
-  run one after another, and the capacity count they read is current.
-- The unique constraint on (event, lower(email)) is the backstop: should two
-  inserts ever race past the check, the database refuses the second.
+- The event row is locked first, for a bounded time (`locking.event_locked`:
+  `SELECT ... FOR UPDATE` on PostgreSQL; on SQLite the transaction is
+  IMMEDIATE, so it holds the database write lock from its first statement).
+  Concurrent writes for one event therefore run one after another, and the
+  seat count they read is current.
+- The unique constraint on (event, lower(email)) among active (confirmed or
+  waitlisted) registrations is the backstop: should two inserts ever race
+  past the check, the database refuses the second.
 
 The registration and its outbox message commit in the same transaction; the
 notification is written then, in the registration's language.
@@ -18,7 +21,6 @@ receives at most REGISTRATION_ADDRESS_RATE of them, whoever asks
 (`registration_address_rate_check`).
 """
 
-import secrets
 import uuid
 from datetime import timedelta
 
@@ -32,26 +34,19 @@ from events_face.events.errors import (
     AddressRateExceeded,
     AlreadyRegistered,
     EventFull,
-    EventNotFound,
     IdempotencyKeyReused,
     RegistrationClosed,
-    event_id_parse,
 )
-from events_face.events.models import Event, Registration
-from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC, registration_notification
-from events_face.outbox.services import outbox_message_create
-
-
-def confirmation_code_generate() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
-
-
-def _event_lock(*, event_id: uuid.UUID | str) -> Event:
-    """Lock the event row for the rest of the transaction (see module docstring)."""
-    event = Event.objects.select_for_update().filter(pk=event_id_parse(event_id)).first()
-    if event is None:
-        raise EventNotFound()
-    return event
+from events_face.events.lifecycle import (
+    confirmation_code_generate,
+    confirmed_count,
+    registration_notify,
+    waitlist_position,
+    waitlist_promote,
+)
+from events_face.events.locking import event_locked
+from events_face.events.models import Registration
+from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC, WAITLIST_JOINED_TOPIC
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
@@ -106,64 +101,84 @@ def registration_create(
     user,
     idempotency_key: str | None = None,
     language: str | None = None,
+    waitlist: bool = False,
 ) -> tuple[Registration, bool]:
     """Register `email` for the event; returns (registration, created).
+
+    On a full event, with `waitlist` the registration joins the event's waiting
+    list (status waitlisted, no confirmation code yet); without, `EventFull`.
+    The returned registration carries `waitlist_position`.
 
     With an `idempotency_key` the user already used for this registration,
     returns the earlier registration and creates nothing. `language` (one of
     settings.LANGUAGES; default: the active one) is the notification's.
     """
     language = translation.get_supported_language_variant(language or translation.get_language())
-    with transaction.atomic():
-        event = _event_lock(event_id=event_id)
+    with event_locked(event_id=event_id) as event:
         if idempotency_key:
             earlier = _replay(
                 user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email
             )
             if earlier is not None:
+                earlier.waitlist_position = waitlist_position(registration=earlier)
                 return earlier, False
 
-        if not event.is_open():
+        now = timezone.now()
+        if not event.is_open(now=now):
             raise RegistrationClosed()
-        if Registration.objects.filter(event=event, email__iexact=email).exists():
+        if Registration.objects.active().filter(event=event, email__iexact=email).exists():
             raise AlreadyRegistered()
-        if event.capacity is not None and event.registrations.count() >= event.capacity:
-            raise EventFull()
-        registration_address_rate_check(email=email)
-
-        registration = Registration(
-            event=event,
-            user=user,
-            full_name=full_name,
-            email=email,
-            confirmation_code=confirmation_code_generate(),
-            idempotency_key=idempotency_key or None,
-            language=language,
-        )
-        try:
-            with transaction.atomic():
-                registration.save(force_insert=True)
-        except IntegrityError:
-            # Only the (user, idempotency key) constraint can race past the event
-            # lock: the same key sent at once for two different events.
-            if idempotency_key and Registration.objects.filter(
-                user=user, idempotency_key=idempotency_key
-            ).exists():
-                raise IdempotencyKeyReused() from None
-            raise AlreadyRegistered() from None
-
-        message_id = uuid.uuid4()
-        outbox_message_create(
-            message_id=message_id,
-            topic=REGISTRATION_NOTIFICATION_TOPIC,
-            payload=registration_notification(
-                notification_id=message_id,
-                email=registration.email,
-                full_name=registration.full_name,
-                event_name=event.name,
-                event_time=event.event_time,
-                confirmation_code=registration.confirmation_code,
-                language=registration.language,
-            ),
-        )
+        # Seats freed while the event was closed go to those already waiting, first.
+        waitlist_promote(event=event, now=now)
+        full = event.capacity is not None and confirmed_count(event=event) >= event.capacity
+        if full and not waitlist:
+            # Raised after the transaction commits, so a promotion above is kept.
+            refusal = EventFull()
+        else:
+            refusal = None
+            registration_address_rate_check(email=email)
+            registration = _insert(
+                event=event,
+                user=user,
+                full_name=full_name,
+                email=email,
+                idempotency_key=idempotency_key,
+                language=language,
+                waitlisted=full,
+                now=now,
+            )
+            registration_notify(
+                registration=registration,
+                event=event,
+                topic=WAITLIST_JOINED_TOPIC if full else REGISTRATION_NOTIFICATION_TOPIC,
+            )
+            registration.waitlist_position = waitlist_position(registration=registration)
+    if refusal is not None:
+        raise refusal
     return registration, True
+
+
+def _insert(*, event, user, full_name, email, idempotency_key, language, waitlisted: bool, now) -> Registration:
+    registration = Registration(
+        event=event,
+        user=user,
+        full_name=full_name,
+        email=email,
+        status=Registration.Status.WAITLISTED if waitlisted else Registration.Status.CONFIRMED,
+        confirmation_code="" if waitlisted else confirmation_code_generate(),
+        confirmed_at=None if waitlisted else now,
+        idempotency_key=idempotency_key or None,
+        language=language,
+    )
+    try:
+        with transaction.atomic():
+            registration.save(force_insert=True)
+    except IntegrityError:
+        # Only the (user, idempotency key) constraint can race past the event
+        # lock: the same key sent at once for two different events.
+        if idempotency_key and Registration.objects.filter(
+            user=user, idempotency_key=idempotency_key
+        ).exists():
+            raise IdempotencyKeyReused() from None
+        raise AlreadyRegistered() from None
+    return registration

@@ -12,4 +12,14 @@ urlpatterns = [
         name="event-register",
     ),
     re_path(r"^registrations/?$", apis.RegistrationListApi.as_view(), name="registration-list"),
+    re_path(
+        r"^registrations/cancel/(?P<token>[^/]+)/?$",
+        apis.RegistrationCancelLinkApi.as_view(),
+        name="registration-cancel-link",
+    ),
+    re_path(
+        r"^registrations/(?P<registration_id>[^/]+)/cancel/?$",
+        apis.RegistrationCancelApi.as_view(),
+        name="registration-cancel",
+    ),
 ]

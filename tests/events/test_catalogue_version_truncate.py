@@ -12,9 +12,14 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from events_face.events import response_cache
 from events_face.events.models import Event
-from events_face.events.response_cache import catalogue_version
 from tests.support.factories import bearer, make_event, make_user, make_venue
+
+
+def catalogue_version() -> int:
+    version, _held = response_cache.catalogue_version()
+    return version
 
 
 def names(response) -> list[str]:

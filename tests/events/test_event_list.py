@@ -60,6 +60,7 @@ def test_items_have_the_documented_shape(auth_client):
         "status": "published",
         "registration_open": True,
         "venue": {"id": str(venue.id), "name": "Hall A"},
+        "seats_left": None,
     }
     assert items[1]["venue"] is None
 

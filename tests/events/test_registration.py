@@ -36,7 +36,11 @@ def test_registering_stores_the_registration_and_its_notification_together(auth_
         "event_name": "Workshop: cryptography",
         "full_name": "Ada Lovelace",
         "email": "ada@example.com",
+        "status": "confirmed",
+        "waitlist_position": None,
         "created_at": response.json()["created_at"],
+        "confirmed_at": response.json()["confirmed_at"],
+        "cancelled_at": None,
     }
     assert registration.user == user
     assert len(registration.confirmation_code) == 6 and registration.confirmation_code.isdigit()

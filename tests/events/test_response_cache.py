@@ -161,8 +161,8 @@ def test_every_catalogue_write_is_visible_on_the_next_request(auth_client, staff
 
     WRITES[write](event, venue, staff_client)
 
-    if write == "admin edit":  # capacity shows in the detail only
-        assert auth_client.get(f"/api/events/{event.id}/").json() == {**before_detail, "capacity": 7}
+    if write == "admin edit":  # capacity shows in the detail only (and the seats it leaves)
+        assert auth_client.get(f"/api/events/{event.id}/").json() == {**before_detail, "capacity": 7, "seats_left": 7}
         return
     after_list = auth_client.get("/api/events/").json()
     assert after_list != before_list

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from events_face.events.cancel_links import cancel_link
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
 from tests.support.factories import make_event
@@ -38,15 +39,16 @@ def test_each_registration_is_notified_in_its_own_language_in_the_display_time_z
     assert code == 0, output
     assert not OutboxMessage.objects.filter(sent=False).exists()
     received = {notification["email"]: notification["message"] for notification in notifications_service.accepted()}
-    russian_code = Registration.objects.get(email="ada@example.com").confirmation_code
-    english_code = Registration.objects.get(email="grace@example.com").confirmation_code
+    russian = Registration.objects.get(email="ada@example.com")
+    english = Registration.objects.get(email="grace@example.com")
     assert received == {
         "ada@example.com": (
             "Здравствуйте, Ada Lovelace! Вы зарегистрированы на событие «Compilers», "
-            f"4 декабря 2026 г. в 15:00 (MSK). Ваш код подтверждения: {russian_code}"
+            f"4 декабря 2026 г. в 15:00 (MSK). Отменить: {cancel_link(registration_id=russian.id)} "
+            f"Ваш код подтверждения: {russian.confirmation_code}"
         ),
         "grace@example.com": (
             "Hello, Ada Lovelace! You are registered for Compilers on 4 December 2026 at 15:00 MSK. "
-            f"Your confirmation code: {english_code}"
+            f"To cancel: {cancel_link(registration_id=english.id)} Your confirmation code: {english.confirmation_code}"
         ),
     }

@@ -56,4 +56,9 @@ SPECTACULAR_SETTINGS = {
             "metricsToken": {"type": "http", "scheme": "bearer", "description": "The value of METRICS_TOKEN."}
         }
     },
+    # Two choice sets named "status" (an event's, a registration's): each enum gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "EventStatusEnum": "events_face.events.models.Event.Status",
+        "RegistrationStatusEnum": "events_face.events.models.Registration.Status",
+    },
 }

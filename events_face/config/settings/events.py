@@ -2,7 +2,7 @@
 
 import re
 
-from events_face.config.environment import MisconfiguredEnvironment, raw, whole_number
+from events_face.config.environment import MisconfiguredEnvironment, env, positive_seconds, raw, whole_number
 
 # Days after an event's time past which we forget it: `cleanup_events` deletes it (the
 # default of its --days) and `sync_events` does not import it, so the next sync does
@@ -20,3 +20,11 @@ if not re.fullmatch(r"[1-9]\d*/[smhd][a-z]*", REGISTRATION_ADDRESS_RATE):
         "REGISTRATION_ADDRESS_RATE must look like 5/hour (a count, then second, minute, hour or day), "
         f"not {REGISTRATION_ADDRESS_RATE!r} (see .env.example)."
     )
+
+# How long a write for one event (registering, cancelling, a capacity change) waits
+# for the event's lock (PostgreSQL lock_timeout, SQLite busy timeout) before
+# answering 503 `busy` with Retry-After: the client retries. Nothing is written then.
+REGISTRATION_LOCK_TIMEOUT_SECONDS = positive_seconds("REGISTRATION_LOCK_TIMEOUT_SECONDS", default=5.0)
+
+# Where clients reach this service: the cancel links in notifications start with it.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

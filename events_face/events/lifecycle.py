@@ -1,0 +1,215 @@
+"""A registration's life after it is made: the waiting list, promotion, cancellation, capacity changes.
+
+Every function here that writes runs in `locking.event_locked` (the event's
+row lock, taken first) and keeps these invariants, which
+tests/events/test_waitlist_*.py hold under concurrent clients and random
+sequences of operations, on both databases:
+
+1. Confirmed registrations never outnumber the capacity, except where staff
+   lowered it below them (nobody is removed then).
+2. Nobody waits while a seat is free and the event is open for registration:
+   whenever a seat frees (`registration_cancel` of a confirmed one,
+   `event_capacity_set` raising or clearing it) the waiting list is promoted
+   in the same transaction (`waitlist_promote`); `registration_create` also
+   promotes first, for seats freed while the event was closed.
+3. Promotion is first come, first served: by time joined (`created_at`),
+   then id (`RegistrationQuerySet.waiting_order`).
+4. A cancellation frees exactly one seat however often it is sent: a
+   cancelled registration stays cancelled, and cancelling it again changes
+   and sends nothing.
+5. Waiting positions are 1..k with no gaps: they are not stored but counted
+   (`RegistrationQuerySet.with_waitlist_position`).
+
+Each change writes one notification to the outbox in the same transaction,
+in the registration's language (`events/notifications.py`).
+"""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from events_face.events.cancel_links import cancel_link, cancel_link_registration_id
+from events_face.events.errors import CancellationClosed, RegistrationNotFound, registration_id_parse
+from events_face.events.locking import event_locked
+from events_face.events.models import Event, Registration
+from events_face.events.notifications import (
+    CANCELLATION_TOPIC,
+    PROMOTION_TOPIC,
+    REGISTRATION_NOTIFICATION_TOPIC,
+    WAITLIST_JOINED_TOPIC,
+    cancellation_notification,
+    promotion_notification,
+    registration_notification,
+    waitlist_joined_notification,
+)
+from events_face.outbox.services import outbox_message_create
+
+
+def confirmation_code_generate() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+def confirmed_count(*, event: Event) -> int:
+    return Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED).count()
+
+
+def waitlist_position(*, registration: Registration) -> int | None:
+    """1 for the next to be promoted; None when not waitlisted."""
+    if registration.status != Registration.Status.WAITLISTED:
+        return None
+    return Registration.objects.with_waitlist_position().get(pk=registration.pk).waitlist_position
+
+
+def registration_notify(*, registration: Registration, event: Event, topic: str) -> None:
+    """The outbox message for this change of `registration` (inside its transaction)."""
+    message_id = uuid.uuid4()
+    common = {
+        "notification_id": message_id,
+        "email": registration.email,
+        "full_name": registration.full_name,
+        "event_name": event.name,
+        "event_time": event.event_time,
+        "language": registration.language,
+    }
+    cancel_url = cancel_link(registration_id=registration.pk)
+    if topic == REGISTRATION_NOTIFICATION_TOPIC:
+        payload = registration_notification(
+            **common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url
+        )
+    elif topic == PROMOTION_TOPIC:
+        payload = promotion_notification(**common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url)
+    elif topic == WAITLIST_JOINED_TOPIC:
+        payload = waitlist_joined_notification(
+            **common, position=waitlist_position(registration=registration), cancel_url=cancel_url
+        )
+    elif topic == CANCELLATION_TOPIC:
+        payload = cancellation_notification(**common)
+    else:
+        raise ValueError(f"no notification for the topic {topic!r}")
+    outbox_message_create(message_id=message_id, topic=topic, payload=payload)
+
+
+def waitlist_promote(*, event: Event, now: datetime) -> list[Registration]:
+    """Confirm the earliest waitlisted registrations, as many as there are free seats, while the event is open.
+
+    The caller holds the event's lock (`event_locked`); `event` is the locked row.
+    """
+    if not event.is_open(now=now):
+        return []
+    waiting = Registration.objects.waiting_order().filter(event=event)
+    if event.capacity is not None:
+        free = event.capacity - confirmed_count(event=event)
+        if free <= 0:
+            return []
+        waiting = waiting[:free]
+    promoted = list(waiting)
+    for registration in promoted:
+        registration.status = Registration.Status.CONFIRMED
+        registration.confirmed_at = now
+        registration.confirmation_code = confirmation_code_generate()
+        registration.save(update_fields=["status", "confirmed_at", "confirmation_code"])
+        registration_notify(registration=registration, event=event, topic=PROMOTION_TOPIC)
+    return promoted
+
+
+def _owned_registration_event_id(*, registration_id, user) -> uuid.UUID:
+    registration_id = registration_id_parse(registration_id)
+    if user is None or not user.is_authenticated:
+        raise RegistrationNotFound()
+    event_id = Registration.objects.filter(pk=registration_id, user=user).values_list("event_id", flat=True).first()
+    if event_id is None:
+        raise RegistrationNotFound()
+    return event_id
+
+
+def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Registration, bool]:
+    """The owner cancels one registration; returns (registration, changed).
+
+    Another user's registration, an unknown or a malformed id: `RegistrationNotFound`,
+    the same for each. A cancelled one is returned as it is (changed False).
+    """
+    event_id = _owned_registration_event_id(registration_id=registration_id, user=user)
+    with event_locked(event_id=event_id) as event:
+        registration = Registration.objects.get(pk=registration_id_parse(registration_id))
+        changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
+    return registration, changed
+
+
+def registration_by_cancel_link(*, token: str) -> Registration:
+    """The registration a cancel link names (`RegistrationNotFound` for a bad or stale link)."""
+    registration = (
+        Registration.objects.filter(pk=cancel_link_registration_id(token)).select_related("event").first()
+    )
+    if registration is None:
+        raise RegistrationNotFound()
+    registration.waitlist_position = waitlist_position(registration=registration)
+    return registration
+
+
+def registration_cancel_by_link(*, token: str) -> tuple[Registration, bool]:
+    """Cancel the registration a signed link names, as its owner would; returns (registration, changed)."""
+    registration = registration_by_cancel_link(token=token)
+    with event_locked(event_id=registration.event_id) as event:
+        registration = Registration.objects.get(pk=registration.pk)
+        changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
+    return registration, changed
+
+
+def registrations_cancel(*, registration_ids: list[uuid.UUID]) -> int:
+    """Staff cancel these registrations (the admin's action), one event's lock at a time; returns how many changed.
+
+    Each event's registrations are cancelled in one transaction, with promotion and
+    notifications, as an owner's cancellation. A registration of an event that has
+    started is left as it is.
+    """
+    changed = 0
+    event_ids = sorted(set(Registration.objects.filter(pk__in=registration_ids).values_list("event_id", flat=True)))
+    for event_id in event_ids:
+        with event_locked(event_id=event_id) as event:
+            now = timezone.now()
+            for registration in Registration.objects.filter(pk__in=registration_ids, event=event).order_by("created_at", "id"):
+                try:
+                    changed += _cancel_locked(registration=registration, event=event, now=now)
+                except CancellationClosed:
+                    continue
+    return changed
+
+
+def _cancel_locked(*, registration: Registration, event: Event, now: datetime) -> bool:
+    if registration.status == Registration.Status.CANCELLED:
+        return False
+    if event.event_time <= now:
+        raise CancellationClosed()
+    held_a_seat = registration.status == Registration.Status.CONFIRMED
+    registration.status = Registration.Status.CANCELLED
+    registration.cancelled_at = now
+    registration.save(update_fields=["status", "cancelled_at"])
+    registration_notify(registration=registration, event=event, topic=CANCELLATION_TOPIC)
+    if held_a_seat:
+        waitlist_promote(event=event, now=now)
+    return True
+
+
+@dataclass(frozen=True)
+class CapacityChange:
+    confirmed: int
+    promoted: int
+
+    def over_capacity(self, capacity: int | None) -> int:
+        """How many confirmed registrations exceed `capacity` (none are removed)."""
+        return 0 if capacity is None else max(0, self.confirmed - capacity)
+
+
+def event_capacity_set(*, event_id: uuid.UUID | str, capacity: int | None) -> CapacityChange:
+    """Set the event's capacity (None: unlimited) and promote whoever the freed seats are for.
+
+    Lowering it below the confirmed count is allowed and removes nobody.
+    """
+    with event_locked(event_id=event_id) as event:
+        event.capacity = capacity
+        event.save(update_fields=["capacity", "updated_at"])
+        promoted = waitlist_promote(event=event, now=timezone.now())
+        return CapacityChange(confirmed=confirmed_count(event=event), promoted=len(promoted))
