@@ -38,8 +38,11 @@ serve: install
 test: install
 	@$(UV) run --frozen pytest $(PYTEST_ARGS)
 
+# Style, formatting, and the layering of docs/architecture.md (import-linter's
+# contracts in pyproject.toml).
 lint: install
 	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen lint-imports --no-cache
 
 # Folders makemessages and compilemessages leave alone: not ours, or not shipped.
 I18N_IGNORE := --ignore=.venv --ignore=.tools --ignore=var --ignore=bench --ignore=tests --ignore=docs

@@ -54,6 +54,8 @@ max_requests_jitter = max_requests // 10
 # One access-log line per request on stdout, with the request id the service echoes.
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or "-"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+# Calendar feed tokens (secret URLs) are redacted from every access-log line.
+logger_class = "events_face.monitoring.log_redaction.RedactingGunicornLogger"
 errorlog = "-"
 # gunicorn's runtime control socket is one fixed path per user, so a second
 # server on the machine would take it over; nothing here uses it.

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "events_face.accounts",
     "events_face.events",
+    "events_face.calendars",
     "events_face.outbox",
     "events_face.sync",
     "events_face.monitoring",
@@ -378,6 +379,8 @@ LOGGING = {
     "filters": {
         # On the handler, so records of every logger (Django's, libraries') get the request's id.
         "request_id": {"()": "events_face.monitoring.request_id.RequestIdFilter"},
+        # Calendar feed URLs are credentials: no line may hold one (Django logs 404 paths).
+        "secret_paths": {"()": "events_face.monitoring.log_redaction.SecretPathFilter"},
     },
     "formatters": {
         "text": {
@@ -394,7 +397,11 @@ LOGGING = {
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "secret_paths"],
+        },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
@@ -411,3 +418,9 @@ LOGGING = {
 # for the event's lock (PostgreSQL lock_timeout, SQLite busy timeout) before
 # answering 503 `busy` with Retry-After: the client retries. Nothing is written then.
 REGISTRATION_LOCK_TIMEOUT_SECONDS = env.float("REGISTRATION_LOCK_TIMEOUT_SECONDS", default=5.0)
+
+# --- Calendars ---
+# Length in minutes of an event in calendar files: the provider gives no end time.
+CALENDAR_EVENT_MINUTES = env.int("CALENDAR_EVENT_MINUTES", default=120)
+if CALENDAR_EVENT_MINUTES < 1:
+    raise ImproperlyConfigured("CALENDAR_EVENT_MINUTES must be a whole number of minutes, at least 1.")

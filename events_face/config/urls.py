@@ -14,6 +14,7 @@ admin.site.index_title = _("Catalogue, registrations and deliveries")
 urlpatterns = [
     path("api/", include("events_face.accounts.urls")),
     path("api/", include("events_face.events.urls")),
+    path("api/", include("events_face.calendars.urls")),
     path("api/", include("events_face.monitoring.urls")),
     re_path(r"^api/schema/?$", EnglishSchemaView.as_view(), name="schema"),
     # Swagger UI with its start script as a file (`?script`), so the CSP needs no inline script.

@@ -81,6 +81,9 @@ class Event(models.Model):
     provider_changed_at = models.DateTimeField(
         help_text="`changed_at` as the provider last reported it."
     )
+    # The iCalendar SEQUENCE of the event's entry: the sync raises it when the name, the
+    # time or the venue changes, so calendar apps replace their copy (calendars/ics.py).
+    calendar_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

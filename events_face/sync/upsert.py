@@ -230,22 +230,30 @@ def _venues_upsert(records: list[EventRecord]) -> None:
     _rows_upsert(Venue, changed, VENUE_COLUMNS)
 
 
+# A change of any of these is a new version of the event's calendar entry (`calendar_sequence`).
+CALENDAR_COLUMNS = ("name", "event_time", "venue_id")
+
+
 def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
-    stored = _stored(Event, [record.id for record in records], EVENT_COLUMNS)
+    stored = _stored(Event, [record.id for record in records], [*EVENT_COLUMNS, "calendar_sequence"])
     created = updated = unchanged = 0
     changed = []
     for record in records:
         values = {column: read(record) for column, read in EVENT_COLUMNS.items()}
         current = stored.get(record.id)
+        sequence = 0
         if current is None:
             created += 1
-        elif current == values or record.changed_at < current["provider_changed_at"]:
-            unchanged += 1  # the same, or older than what we hold: nothing to write
-            continue
         else:
+            sequence = current.pop("calendar_sequence")
+            if current == values or record.changed_at < current["provider_changed_at"]:
+                unchanged += 1  # the same, or older than what we hold: nothing to write
+                continue
             updated += 1
-        changed.append(Event(id=record.id, **values))
-    _rows_upsert(Event, changed, EVENT_COLUMNS)
+            if any(current[column] != values[column] for column in CALENDAR_COLUMNS):
+                sequence += 1
+        changed.append(Event(id=record.id, calendar_sequence=sequence, **values))
+    _rows_upsert(Event, changed, [*EVENT_COLUMNS, "calendar_sequence"])
     return created, updated, unchanged
 
 
