@@ -274,6 +274,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("AUTH_THROTTLE_RATE", default="20/min"),
         "registration": env.str("REGISTRATION_THROTTLE_RATE", default="20/min"),
+        "check_in": env.str("CHECK_IN_THROTTLE_RATE", default="120/min"),
     },
     # Proxies in front that append to X-Forwarded-For; 0 trusts only REMOTE_ADDR,
     # so a client cannot dodge the rate limit with a forged header.
@@ -424,3 +425,9 @@ REGISTRATION_LOCK_TIMEOUT_SECONDS = env.float("REGISTRATION_LOCK_TIMEOUT_SECONDS
 CALENDAR_EVENT_MINUTES = env.int("CALENDAR_EVENT_MINUTES", default=120)
 if CALENDAR_EVENT_MINUTES < 1:
     raise ImproperlyConfigured("CALENDAR_EVENT_MINUTES must be a whole number of minutes, at least 1.")
+
+# --- Check-in at the door ---
+# The window in which a confirmation code can be checked in: from this many hours
+# before the event's start to this many after it.
+CHECK_IN_OPENS_HOURS = env.float("CHECK_IN_OPENS_HOURS", default=24)
+CHECK_IN_CLOSES_HOURS = env.float("CHECK_IN_CLOSES_HOURS", default=24)

@@ -208,6 +208,18 @@ class Registration(models.Model):
     # empty for rows made before statuses were kept (confirmed at `created_at`).
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # At the door (`events/check_in.py`): when, by whom, and the scan's Idempotency-Key,
+    # so a retried scan answers its first success again.
+    checked_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    check_in_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -225,7 +237,15 @@ class Registration(models.Model):
                 condition=models.Q(idempotency_key__isnull=False),
                 name="registration_unique_user_idempotency_key",
             ),
+            # A code names one registration of its event (waitlisted ones have none yet).
+            # Also the check-in's lookup: (event, code).
+            models.UniqueConstraint(
+                fields=["event", "confirmation_code"],
+                condition=~Q(confirmation_code=""),
+                name="registration_unique_event_code",
+            ),
         ]
+        permissions = [("check_in", "Can check registrants in at the door")]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="registration_user_idx"),
             # Seats taken (count of confirmed) and the waiting list's order, per event.
