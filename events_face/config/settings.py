@@ -431,3 +431,7 @@ if CALENDAR_EVENT_MINUTES < 1:
 # before the event's start to this many after it.
 CHECK_IN_OPENS_HOURS = env.float("CHECK_IN_OPENS_HOURS", default=24)
 CHECK_IN_CLOSES_HOURS = env.float("CHECK_IN_CLOSES_HOURS", default=24)
+
+# --- Reminders ---
+# Hours before an event at which each confirmed registration is reminded; 0 turns reminders off.
+REMINDER_HOURS_BEFORE = env.float("REMINDER_HOURS_BEFORE", default=24)

@@ -220,6 +220,9 @@ class Registration(models.Model):
         editable=False,
     )
     check_in_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    # When its reminder was written to the outbox (`events/reminders.py`); cleared when
+    # the sync moves the event, so a new one comes before the new time.
+    reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 

@@ -55,6 +55,8 @@ REGISTRATION_NOTIFICATION_TOPIC = "registration.created"
 WAITLIST_JOINED_TOPIC = "registration.waitlisted"
 PROMOTION_TOPIC = "registration.promoted"
 CANCELLATION_TOPIC = "registration.cancelled"
+REMINDER_TOPIC = "registration.reminder"
+EVENT_CHANGED_TOPIC = "event.changed"
 
 # Controls (CR, LF, ESC...), invisible format characters (bidi overrides, zero-width
 # spaces), line and paragraph separators: none may reach the text.
@@ -154,6 +156,65 @@ def cancellation_notification(
     return _body(notification_id=notification_id, email=email, message=message)
 
 
+def reminder_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    event_time: datetime,
+    confirmation_code: str,
+    language: str,
+) -> dict[str, str]:
+    """The reminder before the event (REMINDER_HOURS_BEFORE); ends with the confirmation code."""
+    with translation.override(language):
+        message = gettext(
+            "Hello, %(full_name)s! A reminder: %(event_name)s is on %(moment)s. Your confirmation code: %(code)s"
+        ) % {
+            "full_name": _plain(full_name),
+            "event_name": _plain(event_name),
+            "moment": event_moment(event_time),
+            "code": confirmation_code,
+        }
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+def event_changed_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    language: str,
+    moved_to: datetime | None = None,
+    venue_name: str | None = None,
+    cancelled: bool = False,
+) -> dict[str, str]:
+    """One notice of what a sync changed about an event a registrant holds a place for:
+    its new time, its new venue, or its cancellation (which says all)."""
+    with translation.override(language):
+        name = _plain(event_name)
+        if cancelled:
+            changes = [gettext("%(event_name)s is cancelled.") % {"event_name": name}]
+        else:
+            changes = []
+            if moved_to is not None:
+                changes.append(
+                    gettext("%(event_name)s now takes place on %(moment)s.")
+                    % {"event_name": name, "moment": event_moment(moved_to)}
+                )
+            if venue_name is not None:
+                changes.append(
+                    gettext("%(event_name)s now takes place at %(venue)s.")
+                    % {"event_name": name, "venue": _plain(venue_name)}
+                )
+        message = gettext("Hello, %(full_name)s! %(changes)s") % {
+            "full_name": _plain(full_name),
+            "changes": " ".join(changes),
+        }
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
 def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, str]:
     return {
         "id": str(notification_id),
@@ -201,6 +262,8 @@ def notification_secrets(payload: Mapping[str, Any]) -> list[str]:
     return [message, words[-1]] if words else [message]
 
 
+@outbox_sender(EVENT_CHANGED_TOPIC)
+@outbox_sender(REMINDER_TOPIC)
 @outbox_sender(CANCELLATION_TOPIC)
 @outbox_sender(PROMOTION_TOPIC)
 @outbox_sender(WAITLIST_JOINED_TOPIC)

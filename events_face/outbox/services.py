@@ -22,6 +22,9 @@ from events_face.outbox.models import OutboxMessage
 # LISTEN/NOTIFY channel that announces committed outbox messages.
 OUTBOX_CHANNEL = "outbox_message"
 
+# Rows per INSERT of `outbox_messages_create`: well under SQLite's parameter limit.
+OUTBOX_INSERT_BATCH = 500
+
 
 def outbox_message_create(
     *, topic: str, payload: dict[str, Any], message_id: uuid.UUID | None = None
@@ -41,6 +44,25 @@ def outbox_message_create(
             # Identical notifications in one transaction are folded into one.
             cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
     return message
+
+
+def outbox_messages_create(messages: Iterable[tuple[uuid.UUID, str, dict[str, Any]]]) -> int:
+    """Write many messages, (id, topic, payload) each, set-based: inserts in batches and one NOTIFY.
+
+    For writers of many messages at once (a change notice to every registrant of an
+    event); the rule of `outbox_message_create` holds: inside the causing transaction.
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        raise RuntimeError("outbox_messages_create must run inside the causing transaction")
+    rows = [OutboxMessage(id=message_id, topic=topic, payload=payload) for message_id, topic, payload in messages]
+    if not rows:
+        return 0
+    OutboxMessage.objects.bulk_create(rows, batch_size=OUTBOX_INSERT_BATCH)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
+    return len(rows)
 
 
 def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:
