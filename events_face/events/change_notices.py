@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from events_face.events.models import Registration
-from events_face.events.notifications import EVENT_CHANGED_TOPIC, event_changed_notification
+from events_face.events.notifications import EVENT_CHANGED_TOPIC, EventChangedNotices
 from events_face.outbox.services import outbox_messages_create
 
 # Registrants read per query.
@@ -49,23 +49,24 @@ def event_changes_notify(*, changes: list[EventChange]) -> int:
         .order_by("pk")
         .values_list("pk", "event_id", "email", "full_name", "language")
     )
+    texts = {
+        event_id: EventChangedNotices(
+            event_name=change.event_name,
+            moved_to=change.moved_to,
+            venue_name=change.venue_name,
+            cancelled=change.cancelled,
+        )
+        for event_id, change in by_event.items()
+    }
     written = 0
     last = None
     while True:
         batch = list((registrants if last is None else registrants.filter(pk__gt=last))[:REGISTRANT_BATCH])
         messages = []
         for _pk, event_id, email, full_name, language in batch:
-            change = by_event[event_id]
             message_id = uuid.uuid4()
-            payload = event_changed_notification(
-                notification_id=message_id,
-                email=email,
-                full_name=full_name,
-                event_name=change.event_name,
-                language=language,
-                moved_to=change.moved_to,
-                venue_name=change.venue_name,
-                cancelled=change.cancelled,
+            payload = texts[event_id].notification(
+                notification_id=message_id, email=email, full_name=full_name, language=language
             )
             messages.append((message_id, EVENT_CHANGED_TOPIC, payload))
         written += outbox_messages_create(messages)

@@ -179,40 +179,52 @@ def reminder_notification(
     return _body(notification_id=notification_id, email=email, message=message)
 
 
-def event_changed_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    language: str,
-    moved_to: datetime | None = None,
-    venue_name: str | None = None,
-    cancelled: bool = False,
-) -> dict[str, str]:
-    """One notice of what a sync changed about an event a registrant holds a place for:
-    its new time, its new venue, or its cancellation (which says all)."""
-    with translation.override(language):
-        name = _plain(event_name)
-        if cancelled:
-            changes = [gettext("%(event_name)s is cancelled.") % {"event_name": name}]
-        else:
-            changes = []
-            if moved_to is not None:
-                changes.append(
-                    gettext("%(event_name)s now takes place on %(moment)s.")
-                    % {"event_name": name, "moment": event_moment(moved_to)}
-                )
-            if venue_name is not None:
-                changes.append(
-                    gettext("%(event_name)s now takes place at %(venue)s.")
-                    % {"event_name": name, "venue": _plain(venue_name)}
-                )
-        message = gettext("Hello, %(full_name)s! %(changes)s") % {
-            "full_name": _plain(full_name),
-            "changes": " ".join(changes),
-        }
-    return _body(notification_id=notification_id, email=email, message=message)
+class EventChangedNotices:
+    """The notices of one event's change, one per registrant: what changed is written once
+    per language, and each registrant's notice only adds the greeting (a change may reach
+    thousands of registrants in one sync page)."""
+
+    def __init__(
+        self,
+        *,
+        event_name: str,
+        moved_to: datetime | None = None,
+        venue_name: str | None = None,
+        cancelled: bool = False,
+    ) -> None:
+        self.event_name = _plain(event_name)
+        self.moved_to = moved_to
+        self.venue_name = None if venue_name is None else _plain(venue_name)
+        self.cancelled = cancelled
+        self._texts: dict[str, tuple[str, str]] = {}
+
+    def _text(self, language: str) -> tuple[str, str]:
+        """(the greeting's template, what changed) in `language`."""
+        if language not in self._texts:
+            with translation.override(language):
+                name = self.event_name
+                if self.cancelled:
+                    changes = [gettext("%(event_name)s is cancelled.") % {"event_name": name}]
+                else:
+                    changes = []
+                    if self.moved_to is not None:
+                        changes.append(
+                            gettext("%(event_name)s now takes place on %(moment)s.")
+                            % {"event_name": name, "moment": event_moment(self.moved_to)}
+                        )
+                    if self.venue_name is not None:
+                        changes.append(
+                            gettext("%(event_name)s now takes place at %(venue)s.")
+                            % {"event_name": name, "venue": self.venue_name}
+                        )
+                self._texts[language] = (gettext("Hello, %(full_name)s! %(changes)s"), " ".join(changes))
+        return self._texts[language]
+
+    def notification(self, *, notification_id: uuid.UUID, email: str, full_name: str, language: str) -> dict[str, str]:
+        """The body of one registrant's notice, in `language`."""
+        greeting, changes = self._text(language)
+        message = greeting % {"full_name": _plain(full_name), "changes": changes}
+        return _body(notification_id=notification_id, email=email, message=message)
 
 
 def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, str]:
