@@ -34,7 +34,9 @@ class ServiceError(Exception):
 
     `fields` maps input fields to messages, for refusals about one field
     (a taken username, a weak password). A subclass may set `retry_after`
-    (seconds): the answer carries it as a Retry-After header.
+    (seconds): the answer carries it as a Retry-After header. `details` adds
+    named facts about the refusal to the error object (already_checked_in: the
+    registration and when it checked in).
     """
 
     status_code = status.HTTP_400_BAD_REQUEST
@@ -51,9 +53,11 @@ class ServiceError(Exception):
         *,
         fields: dict[str, list[str]] | None = None,
         retry_after: int | None = None,
+        details: dict[str, object] | None = None,
     ):
         self.message = message or self.default_message
         self.fields = fields
+        self.details = details
         if retry_after is not None:
             self.retry_after = retry_after
         super().__init__(self.message)
@@ -139,9 +143,10 @@ def api_exception_handler(exc, context):
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
         if exc.retry_after is not None:
             headers["Retry-After"] = str(max(1, exc.retry_after))
-        return Response(
-            error_body(exc.code, exc.message, exc.fields), status=exc.status_code, headers=headers
-        )
+        body = error_body(exc.code, exc.message, exc.fields)
+        if exc.details:
+            body["error"].update(exc.details)
+        return Response(body, status=exc.status_code, headers=headers)
     if not isinstance(exc, exceptions.APIException):
         return None
     if isinstance(exc, exceptions.Throttled):

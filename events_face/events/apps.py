@@ -8,5 +8,6 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self) -> None:
-        # Registers the senders of the registrants' notifications with the outbox.
-        from events_face.events import notifications  # noqa: F401
+        # Registers with the outbox the senders of the registrants' notifications,
+        # and the schedule that writes their reminders.
+        from events_face.events import notifications, reminders  # noqa: F401

@@ -101,3 +101,27 @@ class EventBusy(ServiceError):
     def __init__(self, message: str | None = None, *, retry_after: int = 1):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidCode(ServiceError):
+    status_code = 404
+    code = "invalid_code"
+    default_message = _("No confirmed registration of this event has this code.")
+
+
+class RegistrationCancelled(ServiceError):
+    status_code = 409
+    code = "registration_cancelled"
+    default_message = _("This registration was cancelled.")
+
+
+class AlreadyCheckedIn(ServiceError):
+    status_code = 409
+    code = "already_checked_in"
+    default_message = _("This code was already used to check in.")
+
+
+class CheckInClosed(ServiceError):
+    status_code = 409
+    code = "check_in_closed"
+    default_message = _("Check-in for this event is not open now.")

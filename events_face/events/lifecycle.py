@@ -47,9 +47,18 @@ from events_face.events.notifications import (
 )
 from events_face.outbox.services import outbox_message_create
 
+# Six digits: typed at the door. Unique within the event (the database's
+# `registration_unique_event_code` is the backstop), so a code names one registration.
+CONFIRMATION_CODE_DIGITS = 6
 
-def confirmation_code_generate() -> str:
-    return f"{secrets.randbelow(10**6):06d}"
+
+def confirmation_code_generate(*, event: Event) -> str:
+    """A code no registration of `event` holds; the caller holds the event's lock."""
+    taken = Registration.objects.filter(event=event)
+    while True:
+        code = f"{secrets.randbelow(10**CONFIRMATION_CODE_DIGITS):0{CONFIRMATION_CODE_DIGITS}d}"
+        if not taken.filter(confirmation_code=code).exists():
+            return code
 
 
 def confirmed_count(*, event: Event) -> int:
@@ -109,7 +118,7 @@ def waitlist_promote(*, event: Event, now: datetime) -> list[Registration]:
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = now
-        registration.confirmation_code = confirmation_code_generate()
+        registration.confirmation_code = confirmation_code_generate(event=event)
         registration.save(update_fields=["status", "confirmed_at", "confirmation_code"])
         registration_notify(registration=registration, event=event, topic=PROMOTION_TOPIC)
     return promoted

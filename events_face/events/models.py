@@ -234,6 +234,22 @@ class Registration(models.Model):
     # empty for rows made before statuses were kept (confirmed at `created_at`).
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True, editable=False)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    # At the door (`events/check_in.py`): when, by whom, and the scan's Idempotency-Key,
+    # so a retried scan answers its first success again.
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True, editable=False)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("checked in by"),
+    )
+    check_in_key = models.CharField(max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    # When its reminder was written to the outbox (`events/reminders.py`); cleared when
+    # the sync moves the event, so a new one comes before the new time.
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -251,7 +267,15 @@ class Registration(models.Model):
                 condition=models.Q(idempotency_key__isnull=False),
                 name="registration_unique_user_idempotency_key",
             ),
+            # A code names one registration of its event (waitlisted ones have none yet).
+            # Also the check-in's lookup: (event, code).
+            models.UniqueConstraint(
+                fields=["event", "confirmation_code"],
+                condition=~Q(confirmation_code=""),
+                name="registration_unique_event_code",
+            ),
         ]
+        permissions = [("check_in", "Can check registrants in at the door")]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="registration_user_idx"),
             # The per-address rate (services.registration_address_rate_check).

@@ -62,6 +62,8 @@ REGISTRATION_NOTIFICATION_TOPIC = "registration.created"
 WAITLIST_JOINED_TOPIC = "registration.waitlisted"
 PROMOTION_TOPIC = "registration.promoted"
 CANCELLATION_TOPIC = "registration.cancelled"
+REMINDER_TOPIC = "registration.reminder"
+EVENT_CHANGED_TOPIC = "event.changed"
 
 # Controls (CR, LF, ESC...), invisible format characters (bidi overrides, zero-width
 # spaces), line and paragraph separators: none may reach the text.
@@ -170,6 +172,77 @@ def _sentences(text: str, *, cancel_url: str | None = None, code: str | None = N
     return " ".join(parts)
 
 
+def reminder_notification(
+    *,
+    notification_id: uuid.UUID,
+    email: str,
+    full_name: str,
+    event_name: str,
+    event_time: datetime,
+    confirmation_code: str,
+    language: str,
+    cancel_url: str | None = None,
+) -> dict[str, str]:
+    """The reminder before the event (REMINDER_HOURS_BEFORE); with `cancel_url`, the link that
+    cancels the registration; ends with the confirmation code."""
+    with translation.override(language):
+        message = _sentences(
+            gettext("Hello, %(full_name)s! A reminder: %(event_name)s is on %(moment)s.")
+            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            cancel_url=cancel_url,
+            code=confirmation_code,
+        )
+    return _body(notification_id=notification_id, email=email, message=message)
+
+
+class EventChangedNotices:
+    """The notices of one event's change, one per registrant: what changed is written once
+    per language, and each registrant's notice only adds the greeting (a change may reach
+    thousands of registrants in one sync page)."""
+
+    def __init__(
+        self,
+        *,
+        event_name: str,
+        moved_to: datetime | None = None,
+        venue_name: str | None = None,
+        cancelled: bool = False,
+    ) -> None:
+        self.event_name = _plain(event_name)
+        self.moved_to = moved_to
+        self.venue_name = None if venue_name is None else _plain(venue_name)
+        self.cancelled = cancelled
+        self._texts: dict[str, tuple[str, str]] = {}
+
+    def _text(self, language: str) -> tuple[str, str]:
+        """(the greeting's template, what changed) in `language`."""
+        if language not in self._texts:
+            with translation.override(language):
+                name = self.event_name
+                if self.cancelled:
+                    changes = [gettext("%(event_name)s is cancelled.") % {"event_name": name}]
+                else:
+                    changes = []
+                    if self.moved_to is not None:
+                        changes.append(
+                            gettext("%(event_name)s now takes place on %(moment)s.")
+                            % {"event_name": name, "moment": event_moment(self.moved_to)}
+                        )
+                    if self.venue_name is not None:
+                        changes.append(
+                            gettext("%(event_name)s now takes place at %(venue)s.")
+                            % {"event_name": name, "venue": self.venue_name}
+                        )
+                self._texts[language] = (gettext("Hello, %(full_name)s! %(changes)s"), " ".join(changes))
+        return self._texts[language]
+
+    def notification(self, *, notification_id: uuid.UUID, email: str, full_name: str, language: str) -> dict[str, str]:
+        """The body of one registrant's notice, in `language`."""
+        greeting, changes = self._text(language)
+        message = greeting % {"full_name": _plain(full_name), "changes": changes}
+        return _body(notification_id=notification_id, email=email, message=message)
+
+
 def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, str]:
     return {
         "id": str(notification_id),
@@ -220,6 +293,8 @@ def notification_secrets(payload: Mapping[str, Any]) -> list[str]:
     return [message, words[-1], *(word for word in words[:-1] if CANCEL_LINK_PATH in word)]
 
 
+@outbox_sender(EVENT_CHANGED_TOPIC)
+@outbox_sender(REMINDER_TOPIC)
 @outbox_sender(CANCELLATION_TOPIC)
 @outbox_sender(PROMOTION_TOPIC)
 @outbox_sender(WAITLIST_JOINED_TOPIC)

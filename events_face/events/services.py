@@ -165,7 +165,7 @@ def _insert(*, event, user, full_name, email, idempotency_key, language, waitlis
         full_name=full_name,
         email=email,
         status=Registration.Status.WAITLISTED if waitlisted else Registration.Status.CONFIRMED,
-        confirmation_code="" if waitlisted else confirmation_code_generate(),
+        confirmation_code="" if waitlisted else confirmation_code_generate(event=event),
         confirmed_at=None if waitlisted else now,
         idempotency_key=idempotency_key or None,
         language=language,

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from events_face.events import apis
+from events_face.events import apis, check_in_apis
 
 # Every path answers with and without the trailing slash.
 urlpatterns = [
@@ -21,5 +21,12 @@ urlpatterns = [
         r"^registrations/(?P<registration_id>[^/]+)/cancel/?$",
         apis.RegistrationCancelApi.as_view(),
         name="registration-cancel",
+    ),
+    re_path(r"^events/(?P<event_id>[^/]+)/check-in/?$", check_in_apis.CheckInApi.as_view(), name="event-check-in"),
+    re_path(
+        r"^events/(?P<event_id>[^/]+)/attendance/?$", check_in_apis.AttendanceApi.as_view(), name="event-attendance"
+    ),
+    re_path(
+        r"^events/(?P<event_id>[^/]+)/attendees\.csv$", check_in_apis.AttendeesCsvApi.as_view(), name="event-attendees"
     ),
 ]

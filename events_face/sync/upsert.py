@@ -46,6 +46,7 @@ from django.db import reset_queries, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events_face.events.change_notices import EventChange, event_changes_notify
 from events_face.events.models import Event, Venue
 from events_face.sync.lock import SyncLock
 from events_face.sync.models import SkippedRecord, SyncRun
@@ -251,10 +252,12 @@ def _venues_upsert(records: list[EventRecord]) -> None:
 CALENDAR_COLUMNS = ("name", "event_time", "venue_id")
 
 
-def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
+def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int, list[EventChange]]:
+    """Upsert the page's events; returns (created, updated, unchanged, the changes registrants hear of)."""
     stored = _stored(Event, [record.id for record in records], [*EVENT_COLUMNS, "calendar_sequence"])
     created = updated = unchanged = 0
     changed = []
+    notices = []
     for record in records:
         values = {column: read(record) for column, read in EVENT_COLUMNS.items()}
         current = stored.get(record.id)
@@ -269,9 +272,28 @@ def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int]:
             updated += 1
             if any(current[column] != values[column] for column in CALENDAR_COLUMNS):
                 sequence += 1
+            notice = _change_notice(record, current=current, values=values)
+            if notice is not None:
+                notices.append(notice)
         changed.append(Event(id=record.id, calendar_sequence=sequence, **values))
     _rows_upsert(Event, changed, [*EVENT_COLUMNS, "calendar_sequence"])
-    return created, updated, unchanged
+    return created, updated, unchanged, notices
+
+
+def _change_notice(record: EventRecord, *, current: dict[str, Any], values: dict[str, Any]) -> EventChange | None:
+    """What registrants are told of this update: a new time, a new venue, a cancellation; or None."""
+    cancelled = values["status"] == Event.Status.CANCELLED and current["status"] != Event.Status.CANCELLED
+    moved = current["event_time"] != values["event_time"]
+    new_venue = current["venue_id"] != values["venue_id"] and record.place is not None
+    if not (cancelled or moved or new_venue):
+        return None
+    return EventChange(
+        event_id=record.id,
+        event_name=record.name,
+        moved_to=record.event_time if moved else None,
+        venue_name=record.place.name if new_venue else None,
+        cancelled=cancelled,
+    )
 
 
 def _within_horizon(records: list[EventRecord], *, horizon: datetime) -> tuple[list[EventRecord], int]:
@@ -309,7 +331,8 @@ def sync_page_apply(
         if horizon is not None:
             valid, too_old = _within_horizon(valid, horizon=horizon)
         _venues_upsert(valid)
-        created, updated, unchanged = _events_upsert(valid)
+        created, updated, unchanged, notices = _events_upsert(valid)
+        event_changes_notify(changes=notices)
         unchanged += duplicates
         _skipped_remember(run=run, skips=skips, imported=valid)
         SyncRun.objects.filter(pk=run.pk).update(

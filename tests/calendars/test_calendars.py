@@ -11,6 +11,7 @@ from icalendar import Calendar
 from rest_framework.test import APIClient
 
 from events_face.calendars.models import CalendarFeed
+from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Event
 from events_face.sync import services as sync_services
 from events_face.sync import upsert
@@ -109,6 +110,17 @@ def test_the_feed_lists_the_users_registered_events_and_needs_no_jwt(user, auth_
     assert set(entries(response.content)) == {uid(event) for event in mine}
     assert uid(someone_elses) not in entries(response.content)
     assert url.startswith("http://testserver/api/calendar/") and url.endswith(".ics")
+
+
+def test_waitlisted_and_cancelled_registrations_are_not_in_the_feed(user, auth_client):
+    full = make_event(capacity=1)
+    make_registration(event_id=full.id)
+    make_registration(event_id=full.id, user=user, waitlist=True)
+    withdrawn = make_registration(user=user)
+    registration_cancel(registration_id=withdrawn.id, user=user)
+    confirmed = make_registration(user=user).event
+
+    assert set(entries(APIClient().get(feed_url(auth_client)).content)) == {uid(confirmed)}
 
 
 def test_a_cancelled_event_stays_in_the_feed_marked_cancelled(user, auth_client):

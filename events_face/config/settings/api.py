@@ -11,6 +11,8 @@ AUTH_THROTTLE_RATE = env.str("AUTH_THROTTLE_RATE", default="20/min")
 # Registrations per user: each sends a notification, so this bounds what one account
 # can mail; 20 a minute still lets a user register a group at once.
 REGISTRATION_THROTTLE_RATE = env.str("REGISTRATION_THROTTLE_RATE", default="20/min")
+# Check-in scans per staff user, against guessing codes.
+CHECK_IN_THROTTLE_RATE = env.str("CHECK_IN_THROTTLE_RATE", default="120/min")
 
 # --- Computed -------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -26,6 +28,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": AUTH_THROTTLE_RATE,
         "registration": REGISTRATION_THROTTLE_RATE,
+        "check_in": CHECK_IN_THROTTLE_RATE,
     },
     # With TRUSTED_PROXIES, REMOTE_ADDR already is the client's address (core/proxies.py
     # puts it there), so DRF must not look at X-Forwarded-For again. Without it, the

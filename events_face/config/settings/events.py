@@ -1,4 +1,4 @@
-"""The events app: registration limits, how long events are kept, and their calendar files."""
+"""The events app: registration limits, the door, reminders, how long events are kept, calendar files."""
 
 import re
 
@@ -28,3 +28,11 @@ REGISTRATION_LOCK_TIMEOUT_SECONDS = positive_seconds("REGISTRATION_LOCK_TIMEOUT_
 
 # Where clients reach this service: the cancel links in notifications start with it.
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+
+# The window in which a confirmation code can be checked in: from this many hours
+# before the event's start to this many after it.
+CHECK_IN_OPENS_HOURS = env.float("CHECK_IN_OPENS_HOURS", default=24)
+CHECK_IN_CLOSES_HOURS = env.float("CHECK_IN_CLOSES_HOURS", default=24)
+
+# Hours before an event at which each confirmed registration is reminded; 0 turns reminders off.
+REMINDER_HOURS_BEFORE = env.float("REMINDER_HOURS_BEFORE", default=24)

@@ -33,6 +33,7 @@ from events_face.config.checks import OUTBOX_TAG
 from events_face.core.metrics import metrics_server_start
 from events_face.core.stopping import stop_on_signals
 from events_face.outbox.delivery import batch_start
+from events_face.outbox.schedules import scheduled_messages_write
 from events_face.outbox.senders import Senders, registered_senders
 from events_face.outbox.services import outbox_requeue_failed
 from events_face.outbox.wakeup import wakeup_for_database
@@ -92,6 +93,8 @@ class Command(BaseCommand):
             try:
                 while not stopping.is_set():
                     try:
+                        # Messages due at a moment (reminders) join the queue first.
+                        scheduled_messages_write(now=timezone.now())
                         self.deliver_until_idle(batch_options, stopping)
                     except DatabaseError:
                         # Whatever was in flight stays leased and is sent again later.

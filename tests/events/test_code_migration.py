@@ -1,0 +1,60 @@
+"""Migration events/0007 makes a code name one registration of its event: the later holders
+of a shared code get a new one, and their notification again with it."""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from events_face.events.models import Registration
+from events_face.outbox.models import OutboxMessage
+from tests.support.factories import make_event, make_user
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+
+def graph():
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    return executor.loader.graph
+
+
+def check_in_migration():
+    (node,) = [key for key in graph().nodes if key[0] == "events" and key[1].endswith("_check_in")]
+    return node
+
+
+def migrate(target):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([target])
+    return executor.loader.project_state([target]).apps
+
+
+def test_shared_codes_are_replaced_for_all_but_the_first_holder_who_is_told_again():
+    event, other_event = make_event(), make_event()
+    user = make_user()
+    (before,) = [parent for parent in graph().node_map[check_in_migration()].parents if parent.key[0] == "events"]
+    old = migrate(before.key)
+    try:
+        Historical = old.get_model("events", "Registration")
+        now = timezone.now()
+        rows = [
+            Historical.objects.create(event_id=event.id, user_id=user.id, full_name=f"Holder {n}", email=f"h{n}@example.com",
+                                      confirmation_code="111111", created_at=now, status=status)
+            for n, status in enumerate(["confirmed", "confirmed", "cancelled"])
+        ]
+        Historical.objects.create(event_id=other_event.id, user_id=user.id, full_name="Elsewhere", email="e@example.com",
+                                  confirmation_code="111111", created_at=now)
+        Historical.objects.filter(pk=rows[0].pk).update(created_at=now.replace(year=now.year - 1))
+    finally:
+        (latest,) = graph().leaf_nodes("events")
+        migrate(latest)
+
+    codes = dict(Registration.objects.values_list("full_name", "confirmation_code"))
+    assert codes["Holder 0"] == "111111" and codes["Elsewhere"] == "111111"
+    assert len({codes["Holder 0"], codes["Holder 1"], codes["Holder 2"]}) == 3
+    (resent,) = OutboxMessage.objects.all()  # the cancelled holder is not written to
+    assert resent.payload["email"] == "h1@example.com"
+    assert resent.payload["message"].endswith(codes["Holder 1"])
