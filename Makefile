@@ -42,6 +42,7 @@ test: install
 # contracts in pyproject.toml).
 lint: install
 	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check --quiet .
 	@$(UV) run --frozen lint-imports --no-cache
 
 # Folders makemessages and compilemessages leave alone: not ours, or not shipped.

@@ -69,7 +69,11 @@ if environment.log_format() == "json":
             "access_json": {"()": "events_face.monitoring.gunicorn_logs.AccessJsonFormatter"},
         },
         "handlers": {
-            "error_console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"},
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
             "access_console": (
                 {"class": "logging.StreamHandler", "formatter": "access_json", "stream": "ext://sys.stdout"}
                 if accesslog == "-"
@@ -117,7 +121,8 @@ def on_starting(server):
             "Rate limits are counted per worker: %d workers let %d times each limit through. "
             "Set CACHE_URL (or THROTTLE_CACHE_URL) to a shared cache such as redis://127.0.0.1:6379/0, "
             "or WEB_CONCURRENCY=1 (events_face.E004).",
-            workers, workers,
+            workers,
+            workers,
         )
 
 

@@ -57,7 +57,9 @@ def load(size: int) -> None:
 
     call_command("migrate", verbosity=0)
     run = services.sync_run_start(mode=SyncRun.Mode.ALL, since_date=None)
-    upsert.sync_page_apply(run=run, records=[page_record(EVENT_ID, START, 0), page_record(EMPTY_EVENT_ID, START, 0)])
+    upsert.sync_page_apply(
+        run=run, records=[page_record(EVENT_ID, START, 0), page_record(EMPTY_EVENT_ID, START, 0)]
+    )
     Registration.objects.filter(event_id=EVENT_ID).delete()
     Registration.objects.bulk_create(
         (
@@ -124,10 +126,17 @@ def csv_download(database_url: str, size: int) -> dict:
             http.get("/api/health/")
             idle = peak_rss_mb(worker)
             started = time.perf_counter()
-            body = http.get(f"/api/events/{EVENT_ID}/attendees.csv", headers={"Authorization": f"Bearer {token}"})
+            body = http.get(
+                f"/api/events/{EVENT_ID}/attendees.csv", headers={"Authorization": f"Bearer {token}"}
+            )
             seconds = time.perf_counter() - started
         assert body.status_code == 200 and body.text.count("\n") == size + 1, body.status_code
-        return {"idle": idle, "peak": peak_rss_mb(worker), "seconds": seconds, "mb": len(body.content) / 2**20}
+        return {
+            "idle": idle,
+            "peak": peak_rss_mb(worker),
+            "seconds": seconds,
+            "mb": len(body.content) / 2**20,
+        }
     finally:
         server.stop()
 
@@ -152,7 +161,16 @@ def main() -> None:
         if os.environ.get("BENCH_DOOR_CHILD"):
             break
         output = subprocess.check_output(
-            [sys.executable, __file__, "--database", options.database, "--sizes", str(size), "--repeats", str(options.repeats)],
+            [
+                sys.executable,
+                __file__,
+                "--database",
+                options.database,
+                "--sizes",
+                str(size),
+                "--repeats",
+                str(options.repeats),
+            ],
             # As production runs: DEBUG off (Django then keeps no SQL of each statement).
             env={
                 **os.environ,
@@ -202,12 +220,16 @@ def main() -> None:
         )
         return
     print(f"\n{options.database}: attendees.csv through gunicorn (one worker)\n")
-    print("| registrations | worker RSS after a health request | peak RSS after the download | download | size |")
+    print(
+        "| registrations | worker RSS after a health request | peak RSS after the download | download | size |"
+    )
     print("|---:|---:|---:|---:|---:|")
     for row in csv_rows:
         print("| " + " | ".join(row) + " |")
     print(f"\n{options.database}: one sync page moving the event (median of {options.repeats})\n")
-    print("| registrants notified | page, event without registrants (floor) | page with the notices | ratio |")
+    print(
+        "| registrants notified | page, event without registrants (floor) | page with the notices | ratio |"
+    )
     print("|---:|---:|---:|---:|")
     for row in notice_rows:
         print("| " + " | ".join(row) + " |")

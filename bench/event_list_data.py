@@ -42,12 +42,54 @@ MARGIN = timedelta(days=1)
 
 CITIES = ["Lisbon", "Porto", "Berlin", "Lyon", "Turin", "Ghent", "Krakow", "Bergen", "Tartu", "Cork"]
 PLACES = ["Hall", "Arena", "Theatre", "Club", "Gallery"]
-ADJECTIVES = ["Autumn", "Spring", "Summer", "Winter", "Grand", "Open", "Late", "Early", "Little",
-              "Northern", "Royal", "Modern", "Classic", "Urban", "Quiet"]
-TOPICS = ["Jazz", "Opera", "Poetry", "Comedy", "Chess", "Film", "Robotics", "Wine", "Design",
-          "Folk", "Photography", "Science", "Ballet", "Startup", "Gaming"]
-KINDS = ["Festival", "Night", "Meetup", "Concert", "Workshop", "Conference", "Evening",
-         "Marathon", "Fair", "Showcase", "Lecture", "Tour"]
+ADJECTIVES = [
+    "Autumn",
+    "Spring",
+    "Summer",
+    "Winter",
+    "Grand",
+    "Open",
+    "Late",
+    "Early",
+    "Little",
+    "Northern",
+    "Royal",
+    "Modern",
+    "Classic",
+    "Urban",
+    "Quiet",
+]
+TOPICS = [
+    "Jazz",
+    "Opera",
+    "Poetry",
+    "Comedy",
+    "Chess",
+    "Film",
+    "Robotics",
+    "Wine",
+    "Design",
+    "Folk",
+    "Photography",
+    "Science",
+    "Ballet",
+    "Startup",
+    "Gaming",
+]
+KINDS = [
+    "Festival",
+    "Night",
+    "Meetup",
+    "Concert",
+    "Workshop",
+    "Conference",
+    "Evening",
+    "Marathon",
+    "Fair",
+    "Showcase",
+    "Lecture",
+    "Tour",
+]
 UPCOMING_STATUSES = [("published", 0.67), ("new", 0.20), ("registration_closed", 0.08), ("cancelled", 0.05)]
 
 
@@ -65,7 +107,9 @@ def events_fill(count: int, *, seed: int = 1) -> None:
     rng = random.Random(seed)
     now = timezone.now().replace(second=0, microsecond=0)
     venues = Venue.objects.bulk_create(
-        [Venue(id=uuid.UUID(int=rng.getrandbits(128)), name=f"{c} {p}") for c in CITIES for p in PLACES][:VENUES]
+        [Venue(id=uuid.UUID(int=rng.getrandbits(128)), name=f"{c} {p}") for c in CITIES for p in PLACES][
+            :VENUES
+        ]
     )
     statuses, weights = zip(*UPCOMING_STATUSES, strict=True)
     quarters_ahead = 3 * 365 * 24 * 4
@@ -140,15 +184,19 @@ def main() -> int:
     deep_index = int(open_events * DEEP_SHARE)
     before_deep = listed[deep_index - 1 : deep_index].get()
     print(f"  {args.events:,} events loaded in {time.monotonic() - began:.0f} s", file=sys.stderr)
-    print(json.dumps({
-        "events": args.events,
-        "open_events": open_events,
-        "deep_index": deep_index,
-        "deep_cursor": cursor_after(before_deep),
-        "search": RARE_WORD.lower(),
-        "search_matches": listed.filter(name__icontains=RARE_WORD).count(),
-        "token": str(AccessToken.for_user(user)),
-    }))
+    print(
+        json.dumps(
+            {
+                "events": args.events,
+                "open_events": open_events,
+                "deep_index": deep_index,
+                "deep_cursor": cursor_after(before_deep),
+                "search": RARE_WORD.lower(),
+                "search_matches": listed.filter(name__icontains=RARE_WORD).count(),
+                "token": str(AccessToken.for_user(user)),
+            }
+        )
+    )
     return 0
 
 

@@ -104,7 +104,11 @@ def dataset_prepare(dataset: Dataset, env: dict) -> None:
     print(f"{dataset.database}: filling {dataset.size:,} events", flush=True)
     done = subprocess.run(
         [sys.executable, str(PROJECT_DIR / "bench" / "event_list_data.py"), "--events", str(dataset.size)],
-        env=env, cwd=PROJECT_DIR, stdout=subprocess.PIPE, text=True, check=True,
+        env=env,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
     )
     dataset.data = json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -121,7 +125,9 @@ def dataset_variants(dataset: Dataset, client) -> None:
     dataset.floor_body = first.content
     dataset.floor_path.write_bytes(first.content)
     etag, cache_control = first.headers.get("ETag"), first.headers.get("Cache-Control")
-    dataset.notes.append(f"page 1: {len(first.content):,} bytes, ETag {etag!r}, Cache-Control {cache_control!r}")
+    dataset.notes.append(
+        f"page 1: {len(first.content):,} bytes, ETag {etag!r}, Cache-Control {cache_control!r}"
+    )
 
     deep = f"{page_1}&cursor={data['deep_cursor']}"
     search = f"{page_1}&name={quote(data['search'])}"
@@ -129,8 +135,11 @@ def dataset_variants(dataset: Dataset, client) -> None:
     search_results = min(PAGE_SIZE, data["search_matches"])
     candidates = [
         Variant(key, server, path, results=results)
-        for key, path, results in [("page1", page_1, PAGE_SIZE), ("deep", deep, deep_results),
-                                   ("search", search, search_results)]
+        for key, path, results in [
+            ("page1", page_1, PAGE_SIZE),
+            ("deep", deep, deep_results),
+            ("search", search, search_results),
+        ]
         for key, server in [(f"{key}_warm", "on"), (f"{key}_cold", "off")]
     ]
     if etag:
@@ -174,17 +183,23 @@ def variant_problem(dataset: Dataset, variant: Variant, client) -> str | None:
 def progress_line(result: dict) -> str:
     latency = " ".join(f"{q} {result[f'{q}_ms'] or 0:.1f} ms" for q in ("p50", "p99"))
     errors = result["non_2xx_3xx"] + result["socket_errors"]
-    return (f"round {result['round']} {result['database']:<10} {result['size']:>9,} {result['variant']:<13}"
-            f"{result['rps']:>9,.0f} req/s  {latency}  {result['of_floor']:.0%} of floor"
-            + (f"  ({errors} errors!)" if errors else ""))
+    return (
+        f"round {result['round']} {result['database']:<10} {result['size']:>9,} {result['variant']:<13}"
+        f"{result['rps']:>9,.0f} req/s  {latency}  {result['of_floor']:.0%} of floor"
+        + (f"  ({errors} errors!)" if errors else "")
+    )
 
 
 def measure(dataset: Dataset, variant: Variant, args, round_no: int, client) -> dict:
     if variant.key.endswith("_warm"):
         for _ in range(PRIMING_REQUESTS):
             client.get(dataset.url(variant), headers=dataset.auth())
-    result = wrk_run(dataset.url(variant), headers={**dataset.auth(), **variant.headers},
-                     duration=args.duration, connections=args.connections)
+    result = wrk_run(
+        dataset.url(variant),
+        headers={**dataset.auth(), **variant.headers},
+        duration=args.duration,
+        connections=args.connections,
+    )
     result.update(round=round_no, database=dataset.database, size=dataset.size, variant=variant.key)
     return result
 
@@ -195,7 +210,8 @@ def autoanalyze_note(dataset: Dataset) -> str:
 
     with psycopg.connect(dataset.database_url) as connection:
         analyzed = connection.execute(
-            "SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'events_event'").fetchone()
+            "SELECT last_autoanalyze FROM pg_stat_user_tables WHERE relname = 'events_event'"
+        ).fetchone()
     moment = analyzed[0].isoformat(timespec="seconds") if analyzed and analyzed[0] else None
     return f"autovacuum analyzed events_event at {moment}" if moment else "events_event was never analyzed"
 
@@ -215,11 +231,20 @@ def main() -> int:
 
     wrk_ensure()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    base_env = {name: value for name, value in os.environ.items()
-                if name not in ("DJANGO_SETTINGS_MODULE", "API_CACHE_SECONDS", "CACHE_URL", "DATABASE_URL")}
-    base_env.update(DEBUG="false", WEB_CONCURRENCY="2", SECRET_KEY=secrets.token_urlsafe(50), SECURE_SSL_REDIRECT="false",
-                    ALLOWED_HOSTS="127.0.0.1,localhost", LOG_LEVEL="WARNING",
-                    JWT_ACCESS_TOKEN_LIFETIME_MINUTES="600")  # the token outlives the run
+    base_env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("DJANGO_SETTINGS_MODULE", "API_CACHE_SECONDS", "CACHE_URL", "DATABASE_URL")
+    }
+    base_env.update(
+        DEBUG="false",
+        WEB_CONCURRENCY="2",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SECURE_SSL_REDIRECT="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        LOG_LEVEL="WARNING",
+        JWT_ACCESS_TOKEN_LIFETIME_MINUTES="600",
+    )  # the token outlives the run
     # So `finally` cleans up on SIGTERM and on Ctrl-C, even if the caller started us with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -261,13 +286,19 @@ def main() -> int:
                 scratch_database_drop(dataset.name, vendor="postgresql")
 
     results = {
-        "arguments": vars(args), "started_at": started_at,
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"), "cpus": os.cpu_count(),
+        "arguments": vars(args),
+        "started_at": started_at,
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
         "page_size": PAGE_SIZE,
         "datasets": [
-            {"database": d.database, "size": d.size, "notes": d.notes,
-             "data": {k: v for k, v in d.data.items() if k != "token"},
-             "variants": {v.key: v.path for v in d.variants}}
+            {
+                "database": d.database,
+                "size": d.size,
+                "notes": d.notes,
+                "data": {k: v for k, v in d.data.items() if k != "token"},
+                "variants": {v.key: v.path for v in d.variants},
+            }
             for d in datasets
         ],
         "measurements": measurements,
@@ -276,7 +307,9 @@ def main() -> int:
     print("\n" + report_markdown(results))
     CHART_PATH.parent.mkdir(parents=True, exist_ok=True)
     chart_draw(results, CHART_PATH)
-    print(f"Raw results: {RESULTS_PATH.relative_to(PROJECT_DIR)}; chart: {CHART_PATH.relative_to(PROJECT_DIR)}")
+    print(
+        f"Raw results: {RESULTS_PATH.relative_to(PROJECT_DIR)}; chart: {CHART_PATH.relative_to(PROJECT_DIR)}"
+    )
     return 0
 
 

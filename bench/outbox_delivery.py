@@ -82,7 +82,9 @@ def measure_ceiling(emulator: Emulator, *, messages: int, threads: int) -> float
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=threads, max_keepalive_connections=threads)
     with httpx.Client(headers=headers, limits=limits) as client, ThreadPoolExecutor(threads) as pool:
-        statuses = set(pool.map(lambda content: client.post(emulator.url, content=content).status_code, bodies))
+        statuses = set(
+            pool.map(lambda content: client.post(emulator.url, content=content).status_code, bodies)
+        )
     assert statuses == {201}, statuses
     return emulator.rate()[0]
 
@@ -223,7 +225,9 @@ def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
             with transaction.atomic():
                 payload = body(index)
                 message = outbox_message_create(
-                    message_id=uuid.UUID(payload["id"]), topic=REGISTRATION_NOTIFICATION_TOPIC, payload=payload
+                    message_id=uuid.UUID(payload["id"]),
+                    topic=REGISTRATION_NOTIFICATION_TOPIC,
+                    payload=payload,
                 )
                 committed[str(message.id)] = time.time()  # just before COMMIT: conservative
             time.sleep(0.1)
@@ -233,8 +237,7 @@ def measure_latency(emulator: Emulator, *, messages: int) -> list[float]:
     finally:
         stop_workers(workers)
     return sorted(
-        datetime.fromisoformat(n["accepted_at"]).timestamp() - committed[n["id"]]
-        for n in emulator.accepted()
+        datetime.fromisoformat(n["accepted_at"]).timestamp() - committed[n["id"]] for n in emulator.accepted()
     )
 
 
@@ -266,9 +269,7 @@ def main() -> int:
         }
         ceiling = max(ceilings.values())
         naive = measure_naive(emulator, messages=args.naive_messages)
-        naive_no_keep_alive = measure_naive(
-            emulator, messages=args.naive_messages // 2, keep_alive=False
-        )
+        naive_no_keep_alive = measure_naive(emulator, messages=args.naive_messages // 2, keep_alive=False)
         one = measure_workers(emulator, count=1, messages=args.messages)
         four = measure_workers(emulator, count=4, messages=args.messages)
         latencies = measure_latency(emulator, messages=args.latency_messages)
@@ -279,15 +280,19 @@ def main() -> int:
         connection.close()
         scratch_database_drop(DATABASE, server_url=args.server_url)
 
-    print("ceiling (plain keep-alive client) by threads: "
-          + ", ".join(f"{t}: {r:,.0f}/s" for t, r in ceilings.items()))
+    print(
+        "ceiling (plain keep-alive client) by threads: "
+        + ", ".join(f"{t}: {r:,.0f}/s" for t, r in ceilings.items())
+    )
     print("| run | messages/s | / ceiling | / naive |")
     print("| --- | ---: | ---: | ---: |")
-    for name, rate in [("ceiling: plain keep-alive client, no database", ceiling),
-                       ("naive worker (1 process, keep-alive)", naive),
-                       ("naive worker (1 process, `httpx.post`: new client per message)", naive_no_keep_alive),
-                       ("`manage.py worker` x 1", one),
-                       ("`manage.py worker` x 4", four)]:
+    for name, rate in [
+        ("ceiling: plain keep-alive client, no database", ceiling),
+        ("naive worker (1 process, keep-alive)", naive),
+        ("naive worker (1 process, `httpx.post`: new client per message)", naive_no_keep_alive),
+        ("`manage.py worker` x 1", one),
+        ("`manage.py worker` x 4", four),
+    ]:
         print(f"| {name} | {rate:,.0f} | {rate / ceiling:.2f} | {rate / naive:.1f}x |")
     print(
         f"commit-to-delivery latency, idle worker, {len(latencies)} messages: "

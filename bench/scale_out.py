@@ -91,14 +91,19 @@ def main() -> int:
     parser.add_argument("--think", type=float, default=0.0, help="seconds each user pauses after an action")
     parser.add_argument("--capacity", type=int, default=25, help="places of the capacity-limited event")
     parser.add_argument("--events", type=int, default=300, help="events the provider emulator starts with")
-    parser.add_argument("--web-reload", action="store_true",
-                        help="restart the web server with SIGHUP (a gunicorn reload) instead of SIGTERM and a new start")
+    parser.add_argument(
+        "--web-reload",
+        action="store_true",
+        help="restart the web server with SIGHUP (a gunicorn reload) instead of SIGTERM and a new start",
+    )
     parser.add_argument("--server-url", default=POSTGRES_SERVER_URL, help="PostgreSQL server (no database)")
     parser.add_argument("--database", default=DATABASE, help="scratch database name (dropped afterwards)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="cache; FLUSHED at the start")
     parser.add_argument("--json", type=Path, default=PROJECT_DIR / "var" / "bench_scale_out.json")
     parser.add_argument("--chart", type=Path, default=None, help="draw the chart to this PNG")
-    parser.add_argument("--report", type=Path, default=None, help="print and draw an earlier run's JSON; run nothing")
+    parser.add_argument(
+        "--report", type=Path, default=None, help="print and draw an earlier run's JSON; run nothing"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "events_face.config.settings")

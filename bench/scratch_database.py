@@ -9,7 +9,9 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 POSTGRES_SERVER_URL = "postgres://postgres@127.0.0.1:5432"
 
 
-def scratch_database_create(name: str, *, vendor: str = "postgresql", server_url: str = POSTGRES_SERVER_URL) -> str:
+def scratch_database_create(
+    name: str, *, vendor: str = "postgresql", server_url: str = POSTGRES_SERVER_URL
+) -> str:
     """Create (or empty) the database `name`; return its DATABASE_URL."""
     if vendor == "postgresql":
         import psycopg
@@ -25,7 +27,9 @@ def scratch_database_create(name: str, *, vendor: str = "postgresql", server_url
     return f"sqlite:///{path}"
 
 
-def scratch_database_drop(name: str, *, vendor: str = "postgresql", server_url: str = POSTGRES_SERVER_URL) -> None:
+def scratch_database_drop(
+    name: str, *, vendor: str = "postgresql", server_url: str = POSTGRES_SERVER_URL
+) -> None:
     """Drop what `scratch_database_create` made (a SQLite file is left for inspection)."""
     if vendor == "postgresql":
         import psycopg
@@ -47,5 +51,7 @@ def scratch_database_migrate(url: str, **overrides: str) -> dict[str, str]:
         "LOG_LEVEL": "WARNING",
         **overrides,
     }
-    subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=PROJECT_DIR, env=env, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--no-input", "-v0"], cwd=PROJECT_DIR, env=env, check=True
+    )
     return env

@@ -21,9 +21,16 @@ def _milliseconds(text: str) -> float:
 
 def wrk_run(url: str, *, headers: dict, duration: int, connections: int, threads: int = 2) -> dict:
     """Requests/sec, p50 and p99 (ms), and the errors wrk counted, for one run against `url`."""
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
-               # A slow page must count as slow, not as a timeout (wrk's default is 2 s).
-               "--timeout", "30s"]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--latency",
+        # A slow page must count as slow, not as a timeout (wrk's default is 2 s).
+        "--timeout",
+        "30s",
+    ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout

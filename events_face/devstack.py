@@ -70,7 +70,10 @@ def ports_planned() -> list[tuple[str, int, str, str]]:
             HOST, _port_setting("NOTIFICATIONS_EMULATOR_PORT", 8102), "the notifications emulator",
             "set NOTIFICATIONS_EMULATOR_PORT to a free port, or NOTIFICATIONS_URL to a service of your own",
         ))  # fmt: skip
-    for name, what in [("WORKER_METRICS_PORT", "the worker's metrics"), ("SYNC_METRICS_PORT", "the sync's metrics")]:
+    for name, what in [
+        ("WORKER_METRICS_PORT", "the worker's metrics"),
+        ("SYNC_METRICS_PORT", "the sync's metrics"),
+    ]:
         if address := _configured(name):
             # As core/metrics.py reads it: a port (every interface) or HOST:PORT.
             host, _, port = address.rpartition(":")
@@ -112,7 +115,9 @@ class Stack:
         """Start an upstream emulator with a token made up for this run; (url, token)."""
         token = secrets.token_urlsafe(24)
         try:
-            emulator = emulator_start(kind, "--token", token, *args, port=port, env=self.env, stdin=subprocess.DEVNULL)
+            emulator = emulator_start(
+                kind, "--token", token, *args, port=port, env=self.env, stdin=subprocess.DEVNULL
+            )
         except NotReady as exc:
             raise SystemExit(str(exc)) from None
         self.children.append((f"{kind} emulator", emulator.process))
@@ -173,13 +178,22 @@ def _run(stack: Stack) -> int:
     lines = []
     # In a group of its own too: a Ctrl-C during the migrations stops devstack, which ends them quietly.
     migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--no-input"], cwd=PROJECT_DIR, stdin=subprocess.DEVNULL, process_group=0
+        [sys.executable, "manage.py", "migrate", "--no-input"],
+        cwd=PROJECT_DIR,
+        stdin=subprocess.DEVNULL,
+        process_group=0,
     )
     if migrate.returncode != 0:
         return migrate.returncode
     if not _configured("EVENTS_PROVIDER_URL"):
         url, token = stack.emulator_start(
-            "provider", _port_setting("PROVIDER_EMULATOR_PORT", 8101), "/api/events/", "--events", "300", "--seed", "1"
+            "provider",
+            _port_setting("PROVIDER_EMULATOR_PORT", 8101),
+            "/api/events/",
+            "--events",
+            "300",
+            "--seed",
+            "1",
         )
         stack.env.update(EVENTS_PROVIDER_URL=url, EVENTS_PROVIDER_TOKEN=token)
         lines.append(f"  Provider emulator:      {url}  (EVENTS_PROVIDER_URL not set)")

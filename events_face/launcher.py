@@ -66,7 +66,11 @@ def port_is_free(port: int, host: str = HOST) -> bool:
 
 
 def port_wait(
-    port: int, *, process: subprocess.Popen | None = None, timeout: float = READY_TIMEOUT, output: Path | None = None
+    port: int,
+    *,
+    process: subprocess.Popen | None = None,
+    timeout: float = READY_TIMEOUT,
+    output: Path | None = None,
 ) -> None:
     """Until something accepts connections on 127.0.0.1:port; NotReady if `process` exits first or time runs out."""
 
@@ -81,7 +85,11 @@ def port_wait(
 
 
 def ready_wait(
-    ready: Callable[[], object], *, process: subprocess.Popen | None, timeout: float, what: str,
+    ready: Callable[[], object],
+    *,
+    process: subprocess.Popen | None,
+    timeout: float,
+    what: str,
     output: Path | None = None,
 ) -> None:
     """Until `ready()` holds; NotReady, ending with `output`'s tail, if `process` exits first

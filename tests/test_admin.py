@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def registration(user):
     event = make_event(name="Workshop", venue=make_venue(name="Hall A"))
-    registration, _ = registration_create(event_id=event.id, user=user, full_name="Ada", email="ada@example.com")
+    registration, _ = registration_create(
+        event_id=event.id, user=user, full_name="Ada", email="ada@example.com"
+    )
     return registration
 
 
@@ -68,7 +70,8 @@ def test_an_events_capacity_is_editable_and_the_providers_fields_are_not(staff_c
     event = make_event(name="Workshop", capacity=None)
 
     response = staff_client.post(
-        f"/admin/events/event/{event.pk}/change/", {"capacity": "30", "name": "Renamed", "status": "cancelled"}
+        f"/admin/events/event/{event.pk}/change/",
+        {"capacity": "30", "name": "Renamed", "status": "cancelled"},
     )
 
     assert response.status_code == 302
@@ -83,7 +86,9 @@ def test_requeueing_outbox_messages_needs_the_change_permission(client, django_u
     failed = make_outbox_message(failed_at=timezone.now())
 
     page = client.get("/admin/outbox/outboxmessage/")
-    client.post("/admin/outbox/outboxmessage/", {"action": "requeue_failed", "_selected_action": [str(failed.pk)]})
+    client.post(
+        "/admin/outbox/outboxmessage/", {"action": "requeue_failed", "_selected_action": [str(failed.pk)]}
+    )
 
     assert page.status_code == 200
     assert b"requeue_failed" not in page.content

@@ -26,7 +26,10 @@ def test_the_login_page_has_the_product_name_in_the_browser_language(client, hea
 
 @pytest.mark.parametrize(
     "headers, heading",
-    [({}, "Catalogue, registrations and deliveries"), ({"HTTP_ACCEPT_LANGUAGE": "ru"}, "Каталог, регистрации и рассылка")],
+    [
+        ({}, "Catalogue, registrations and deliveries"),
+        ({"HTTP_ACCEPT_LANGUAGE": "ru"}, "Каталог, регистрации и рассылка"),
+    ],
 )
 def test_the_index_page_has_the_product_name(staff_client, headers, heading):
     page = staff_client.get("/admin/", **headers).content.decode()
@@ -38,11 +41,30 @@ def test_the_index_page_has_the_product_name(staff_client, headers, heading):
 @pytest.mark.parametrize(
     "headers, names",
     [
-        ({}, ["Events", "Venues", "Registrations", "Outbox", "Outbox messages", "Sync", "Sync runs", "Skipped provider records"]),
+        (
+            {},
+            [
+                "Events",
+                "Venues",
+                "Registrations",
+                "Outbox",
+                "Outbox messages",
+                "Sync",
+                "Sync runs",
+                "Skipped provider records",
+            ],
+        ),
         (
             {"HTTP_ACCEPT_LANGUAGE": "ru"},
-            ["События", "Места проведения", "Регистрации", "Исходящие сообщения", "Синхронизация", "Запуски синхронизации",
-             "Пропущенные записи поставщика"],
+            [
+                "События",
+                "Места проведения",
+                "Регистрации",
+                "Исходящие сообщения",
+                "Синхронизация",
+                "Запуски синхронизации",
+                "Пропущенные записи поставщика",
+            ],
         ),
     ],
 )
@@ -76,7 +98,9 @@ def test_an_english_event_list_shows_times_with_their_zone(staff_client):
 def test_a_russian_sync_run_page_translates_its_help_texts_and_choices(staff_client):
     run = make_sync_run()
 
-    page = staff_client.get(f"/admin/sync/syncrun/{run.pk}/change/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    page = staff_client.get(
+        f"/admin/sync/syncrun/{run.pk}/change/", HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
 
     assert "Записей поставщика, пропущенных как некорректные." in page
     assert "Режим" in page

@@ -69,7 +69,9 @@ def admin_url(model, page: str, *args) -> str:
 
 def existing_object(model):
     if model not in ADMIN_OBJECTS:
-        pytest.fail(f"{model._meta.label} is in the admin: add a factory for it to ADMIN_OBJECTS in {__name__}")
+        pytest.fail(
+            f"{model._meta.label} is in the admin: add a factory for it to ADMIN_OBJECTS in {__name__}"
+        )
     return ADMIN_OBJECTS[model]()
 
 

@@ -54,7 +54,9 @@ def test_the_cancel_action_cancels_promotes_and_notifies(staff_client):
     assert OutboxMessage.objects.get(topic=PROMOTION_TOPIC).payload["email"] == waitlisted[0].email
 
     # Again: nothing changes, nothing more is sent.
-    staff_client.post("/admin/events/registration/", {"action": "cancel_selected", "_selected_action": selected})
+    staff_client.post(
+        "/admin/events/registration/", {"action": "cancel_selected", "_selected_action": selected}
+    )
     assert OutboxMessage.objects.filter(topic=CANCELLATION_TOPIC).count() == 2
 
 
@@ -82,7 +84,11 @@ def test_raising_the_capacity_in_the_admin_promotes_the_waiting_in_order(staff_c
     response = staff_client.post(f"/admin/events/event/{event.pk}/change/", {"capacity": "3"}, follow=True)
 
     assert "Registrations promoted from the waiting list: 2." in response.content.decode()
-    assert [Registration.objects.get(pk=r.pk).status for r in waitlisted] == ["confirmed", "confirmed", "waitlisted"]
+    assert [Registration.objects.get(pk=r.pk).status for r in waitlisted] == [
+        "confirmed",
+        "confirmed",
+        "waitlisted",
+    ]
     assert OutboxMessage.objects.filter(topic=PROMOTION_TOPIC).count() == 2
 
 
@@ -104,3 +110,30 @@ def test_lowering_the_capacity_below_the_confirmed_removes_nobody_and_says_so(st
     assert event.capacity == 1
     assert {Registration.objects.get(pk=r.pk).status for r in confirmed} == {"confirmed"}
     assert Registration.objects.get(pk=waitlisted[0].pk).status == "waitlisted"
+
+
+def test_staff_undo_a_check_in_from_the_admin_and_the_code_checks_in_again(staff_client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from events_face.events.check_in import registration_check_in
+    from tests.support.factories import make_check_in_staff, make_event, make_registration
+
+    event = make_event(event_time=timezone.now() + timedelta(hours=1), registration_deadline=None)
+    registration = make_registration(event_id=event.id)
+    staff = make_check_in_staff()
+    registration_check_in(event_id=event.id, code=registration.confirmation_code, staff_user=staff)
+
+    response = staff_client.post(
+        "/admin/events/registration/",
+        {"action": "undo_check_in", "_selected_action": [str(registration.pk)]},
+        follow=True,
+    )
+
+    assert "Check-ins undone: 1." in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.checked_in_at is None and registration.checked_in_by is None
+    registration_check_in(event_id=event.id, code=registration.confirmation_code, staff_user=staff)
+    registration.refresh_from_db()
+    assert registration.checked_in_at is not None

@@ -46,7 +46,9 @@ def test_a_request_without_credentials(api_client, language):
     assert response.json()["error"] == {
         "code": "not_authenticated",
         "message": text(
-            language, en="Authentication credentials were not provided.", ru="Учетные данные не были предоставлены."
+            language,
+            en="Authentication credentials were not provided.",
+            ru="Учетные данные не были предоставлены.",
         ),
     }
 
@@ -87,7 +89,9 @@ def test_a_login_with_a_wrong_password(api_client, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_refresh_with_a_token_that_is_not_one(api_client, language):
-    response = api_client.post("/api/auth/token/refresh/", {"refresh": "garbage"}, format="json", **header(language))
+    response = api_client.post(
+        "/api/auth/token/refresh/", {"refresh": "garbage"}, format="json", **header(language)
+    )
 
     assert response.status_code == 401
     assert response.json()["error"] == {
@@ -98,10 +102,14 @@ def test_a_refresh_with_a_token_that_is_not_one(api_client, language):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_refresh_token_used_twice(api_client, language):
-    refresh = api_client.post("/api/auth/login", {"username": make_user().username, "password": PASSWORD}, format="json").json()["refresh"]
+    refresh = api_client.post(
+        "/api/auth/login", {"username": make_user().username, "password": PASSWORD}, format="json"
+    ).json()["refresh"]
     api_client.post("/api/auth/logout", {"refresh": refresh}, format="json")
 
-    response = api_client.post("/api/auth/token/refresh/", {"refresh": refresh}, format="json", **header(language))
+    response = api_client.post(
+        "/api/auth/token/refresh/", {"refresh": refresh}, format="json", **header(language)
+    )
 
     assert response.status_code == 401
     assert response.json()["error"] == {
@@ -126,7 +134,11 @@ def test_a_registration_with_missing_and_malformed_fields(auth_client, language)
         "fields": {
             "full_name": [text(language, en="This field is required.", ru="Обязательное поле.")],
             "email": [
-                text(language, en="Enter a valid email address.", ru="Введите правильный адрес электронной почты.")
+                text(
+                    language,
+                    en="Enter a valid email address.",
+                    ru="Введите правильный адрес электронной почты.",
+                )
             ],
         },
     }
@@ -203,7 +215,11 @@ def test_a_taken_username(api_client, language):
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
         "username": [
-            text(language, en="A user with this username already exists.", ru="Пользователь с таким именем уже существует.")
+            text(
+                language,
+                en="A user with this username already exists.",
+                ru="Пользователь с таким именем уже существует.",
+            )
         ]
     }
 
@@ -311,7 +327,10 @@ def test_an_unknown_event(auth_client, language):
 
     detail = auth_client.get(f"/api/events/{unknown}/", **header(language))
     registration = auth_client.post(
-        f"/api/events/{unknown}/register/", {"full_name": "Ada", "email": "ada@example.com"}, format="json", **header(language)
+        f"/api/events/{unknown}/register/",
+        {"full_name": "Ada", "email": "ada@example.com"},
+        format="json",
+        **header(language),
     )
 
     for response in [detail, registration]:
@@ -327,7 +346,10 @@ def test_an_unknown_api_path(api_client, language):
     response = api_client.get("/api/nowhere/", **header(language))
 
     assert response.status_code == 404
-    assert response.json()["error"] == {"code": "not_found", "message": text(language, en="Not found.", ru="Не найдено.")}
+    assert response.json()["error"] == {
+        "code": "not_found",
+        "message": text(language, en="Not found.", ru="Не найдено."),
+    }
 
 
 # --- 409 -------------------------------------------------------------------------------------
@@ -342,7 +364,9 @@ def test_a_registration_for_a_closed_event(auth_client, language):
     assert response.status_code == 409
     assert response.json()["error"] == {
         "code": "event_closed",
-        "message": text(language, en="Registration for this event is closed.", ru="Регистрация на это событие закрыта."),
+        "message": text(
+            language, en="Registration for this event is closed.", ru="Регистрация на это событие закрыта."
+        ),
     }
 
 
@@ -397,7 +421,9 @@ def test_a_registration_for_a_full_event(auth_client, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_too_many_login_attempts_say_when_to_try_again(api_client, language):
     attempts = [
-        api_client.post("/api/auth/login", {"username": "ada", "password": "wrong"}, format="json", **header(language))
+        api_client.post(
+            "/api/auth/login", {"username": "ada", "password": "wrong"}, format="json", **header(language)
+        )
         for _ in range(21)
     ]
 
@@ -428,7 +454,11 @@ def test_too_many_registrations_say_when_to_try_again(language):
         text(language, en="Too many requests. Try again in ", ru="Слишком много запросов. Повторите через ")
     )
     assert re.fullmatch(
-        text(language, en=r"Too many requests\. Try again in (\d+) seconds?\.", ru=r"Слишком много запросов\. Повторите через (\d+) с\."),
+        text(
+            language,
+            en=r"Too many requests\. Try again in (\d+) seconds?\.",
+            ru=r"Слишком много запросов\. Повторите через (\d+) с\.",
+        ),
         throttled.json()["error"]["message"],
     )
 

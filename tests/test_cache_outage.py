@@ -31,7 +31,9 @@ def cache_down(settings):
     settings.CACHES = UNREACHABLE_REDIS
 
 
-def test_sign_up_and_login_go_through_without_the_rate_limit_and_name_CACHE_URL(api_client, cache_down, caplog):
+def test_sign_up_and_login_go_through_without_the_rate_limit_and_name_CACHE_URL(
+    api_client, cache_down, caplog
+):
     credentials = {"username": "outage", "email": "outage@example.com", "password": "correct-horse-battery-9"}
 
     with caplog.at_level(logging.WARNING, logger="events_face.core.throttling"):
@@ -49,7 +51,9 @@ def test_a_registration_goes_through(auth_client, cache_down):
     event = make_event(capacity=5)
 
     response = auth_client.post(
-        f"/api/events/{event.id}/register/", {"full_name": "Ada Lovelace", "email": "ada@example.com"}, format="json"
+        f"/api/events/{event.id}/register/",
+        {"full_name": "Ada Lovelace", "email": "ada@example.com"},
+        format="json",
     )
 
     assert response.status_code == 201, response.content
@@ -78,7 +82,9 @@ def hung_redis(settings):
         yield server
 
 
-def test_a_hung_cache_is_skipped_after_the_first_timeout_and_warned_about_once(auth_client, hung_redis, settings, caplog):
+def test_a_hung_cache_is_skipped_after_the_first_timeout_and_warned_about_once(
+    auth_client, hung_redis, settings, caplog
+):
     settings.RESPONSE_CACHE_BREAK_SECONDS = 60
     make_event(name="Served anyway")
     assert auth_client.get("/api/events/").status_code == 200

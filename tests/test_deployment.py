@@ -150,7 +150,9 @@ def test_every_process_the_definition_names_comes_up_and_stops_cleanly(definitio
 
         message = make_message()
         wait_until(
-            lambda: url_answers_200(f"http://127.0.0.1:{port}/api/health/"), timeout=60, message="the web server answers its health check"
+            lambda: url_answers_200(f"http://127.0.0.1:{port}/api/health/"),
+            timeout=60,
+            message="the web server answers its health check",
         )
         wait_until(
             lambda: str(message.id) in notifications.accepted_ids(), timeout=60, message="a worker delivers"

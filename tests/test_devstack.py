@@ -77,7 +77,9 @@ def test_ports_in_use_are_named_with_their_variable_and_nothing_starts(tmp_path)
     text = output.read_text()
     assert code != 0, text
     assert f"port {other_emulator.port}" in text and "PROVIDER_EMULATOR_PORT" in text, text
-    assert f"port {env['NOTIFICATIONS_EMULATOR_PORT']}" in text and "NOTIFICATIONS_EMULATOR_PORT" in text, text
+    assert f"port {env['NOTIFICATIONS_EMULATOR_PORT']}" in text and "NOTIFICATIONS_EMULATOR_PORT" in text, (
+        text
+    )
     assert "Traceback" not in text and "Errno" not in text, text
     assert "is running" not in text, text
     # Checked before anything started: not even the migrations ran.
@@ -131,4 +133,3 @@ def test_stopping_is_silent_and_exits_0(tmp_path, stop, sigint_ignored):
     # Every child is gone: their ports are free again.
     for name in ("PORT", "PROVIDER_EMULATOR_PORT", "NOTIFICATIONS_EMULATOR_PORT"):
         assert port_is_free(int(env[name])), f"{name} still taken:\n{text}"
-

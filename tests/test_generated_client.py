@@ -43,11 +43,16 @@ def client_package(tmp_path_factory):
     generator = Path(sys.executable).parent / "openapi-python-client"
     subprocess.run(
         [
-            str(generator), "generate",
-            "--path", str(schema_file),
-            "--config", str(config),
-            "--output-path", str(root / PACKAGE),
-            "--meta", "none",
+            str(generator),
+            "generate",
+            "--path",
+            str(schema_file),
+            "--config",
+            str(config),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
             "--fail-on-warning",
         ],
         check=True,
@@ -81,9 +86,25 @@ def client_type(function) -> tuple:
 def test_public_operations_take_an_anonymous_client_and_jwt_ones_an_authenticated_one(client_package):
     from events_face_client.client import AuthenticatedClient, Client
 
-    for module in ["auth.auth_register", "auth.auth_login", "auth.auth_token_obtain", "auth.auth_token_refresh", "auth.auth_logout", "health.health", "registrations.registrations_cancel_link", "registrations.registrations_cancel_link_retrieve"]:
+    for module in [
+        "auth.auth_register",
+        "auth.auth_login",
+        "auth.auth_token_obtain",
+        "auth.auth_token_refresh",
+        "auth.auth_logout",
+        "health.health",
+        "registrations.registrations_cancel_link",
+        "registrations.registrations_cancel_link_retrieve",
+    ]:
         assert Client in client_type(api(client_package, module).sync_detailed), module
-    for module in ["events.events_list", "events.events_retrieve", "events.events_register", "registrations.registrations_list", "registrations.registrations_cancel", "metrics.metrics"]:
+    for module in [
+        "events.events_list",
+        "events.events_retrieve",
+        "events.events_register",
+        "registrations.registrations_list",
+        "registrations.registrations_cancel",
+        "metrics.metrics",
+    ]:
         assert client_type(api(client_package, module).sync_detailed) == (AuthenticatedClient,), module
 
 
@@ -113,18 +134,24 @@ def test_the_whole_flow_through_the_generated_client(client_package, live_server
     anonymous = Client(base_url=live_server.url, raise_on_unexpected_status=True)
     signed_up = api(client_package, "auth.auth_register").sync(
         client=anonymous,
-        body=model(client_package, "RegisterInputRequest")(username="gen", email="gen@example.com", password="  generated pass 123  "),
+        body=model(client_package, "RegisterInputRequest")(
+            username="gen", email="gen@example.com", password="  generated pass 123  "
+        ),
     )
     assert isinstance(signed_up, TokenPair)
 
     pair = api(client_package, "auth.auth_login").sync(
         client=anonymous,
-        body=model(client_package, "TokenObtainPairRequest")(username="GEN", password="  generated pass 123  "),
+        body=model(client_package, "TokenObtainPairRequest")(
+            username="GEN", password="  generated pass 123  "
+        ),
     )
     assert isinstance(pair, TokenPair)
     client = AuthenticatedClient(base_url=live_server.url, token=pair.access, raise_on_unexpected_status=True)
 
-    page = api(client_package, "events.events_list").sync(client=client, page_size=100, status=[model(client_package, "EventsListStatusItem")("all")])
+    page = api(client_package, "events.events_list").sync(
+        client=client, page_size=100, status=[model(client_package, "EventsListStatusItem")("all")]
+    )
     assert isinstance(page, model(client_package, "PaginatedEventList"))
     assert page.next_ is None and page.previous is None
     assert sorted(item.name for item in page.results) == ["Generated client night", "No limit, no deadline"]
@@ -141,7 +168,9 @@ def test_the_whole_flow_through_the_generated_client(client_package, live_server
     registration = api(client_package, "events.events_register").sync(
         client=client,
         event_id=open_event.id,
-        body=model(client_package, "RegistrationInputRequest")(full_name="Gen Client", email="gen@example.com"),
+        body=model(client_package, "RegistrationInputRequest")(
+            full_name="Gen Client", email="gen@example.com"
+        ),
     )
     assert isinstance(registration, model(client_package, "Registration"))
     assert registration.event == open_event.id
@@ -169,15 +198,21 @@ def test_join_the_waiting_list_cancel_and_promotion_through_the_generated_client
     event = make_event(name="One seat", capacity=1)
     seated, waiting = (
         AuthenticatedClient(
-            base_url=live_server.url, token=bearer(make_user()).removeprefix("Bearer "), raise_on_unexpected_status=True
+            base_url=live_server.url,
+            token=bearer(make_user()).removeprefix("Bearer "),
+            raise_on_unexpected_status=True,
         )
         for _ in range(2)
     )
     Request = model(client_package, "RegistrationInputRequest")
     register = api(client_package, "events.events_register")
 
-    seat = register.sync(client=seated, event_id=event.id, body=Request(full_name="Ada", email="ada@example.com"))
-    full = register.sync_detailed(client=waiting, event_id=event.id, body=Request(full_name="Bo", email="bo@example.com"))
+    seat = register.sync(
+        client=seated, event_id=event.id, body=Request(full_name="Ada", email="ada@example.com")
+    )
+    full = register.sync_detailed(
+        client=waiting, event_id=event.id, body=Request(full_name="Bo", email="bo@example.com")
+    )
     queued = register.sync(
         client=waiting, event_id=event.id, body=Request(full_name="Bo", email="bo@example.com", waitlist=True)
     )
@@ -187,13 +222,19 @@ def test_join_the_waiting_list_cancel_and_promotion_through_the_generated_client
     detail = api(client_package, "events.events_retrieve").sync(client=waiting, event_id=event.id)
     assert detail.seats_left == 0
 
-    cancelled = api(client_package, "registrations.registrations_cancel").sync(client=seated, registration_id=seat.id)
+    cancelled = api(client_package, "registrations.registrations_cancel").sync(
+        client=seated, registration_id=seat.id
+    )
     assert cancelled.status.value == "cancelled"
     assert isinstance(cancelled.cancelled_at, datetime)
 
     mine = api(client_package, "registrations.registrations_list").sync(client=waiting)
-    assert [(r.id, r.status.value, r.waitlist_position) for r in mine.results] == [(queued.id, "confirmed", None)]
-    not_mine = api(client_package, "registrations.registrations_cancel").sync_detailed(client=waiting, registration_id=seat.id)
+    assert [(r.id, r.status.value, r.waitlist_position) for r in mine.results] == [
+        (queued.id, "confirmed", None)
+    ]
+    not_mine = api(client_package, "registrations.registrations_cancel").sync_detailed(
+        client=waiting, registration_id=seat.id
+    )
     assert not_mine.status_code == 404
 
 

@@ -27,7 +27,9 @@ UPSTREAM_VARIABLES = (
 )
 DOTENV_BLOCK = re.compile(r"^```dotenv\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # The emulators' command lines in the README: `... -m events_face.integrations KIND --port P ...`.
-EMULATOR_LINE = re.compile(r"^\.venv/bin/python -m events_face\.integrations (\w+) --port (\d+) (.*)$", re.MULTILINE)
+EMULATOR_LINE = re.compile(
+    r"^\.venv/bin/python -m events_face\.integrations (\w+) --port (\d+) (.*)$", re.MULTILINE
+)
 
 
 def snippet(readme: str) -> dict[str, str]:
@@ -56,7 +58,12 @@ def emulators():
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -71,6 +78,8 @@ def test_the_snippet_lets_sync_events_and_worker_once_run_against_the_emulators(
         env.pop(name, None)
     env.update(values)
     assert "SECRET_KEY" not in values
+    # The emulator's events reach 60 days back: every one is kept, past the cleanup horizon too.
+    env["CLEANUP_AFTER_DAYS"] = "36500"
 
     synced = run(env, "sync_events")
 

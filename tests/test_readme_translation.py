@@ -33,7 +33,9 @@ ASSIGNMENTS = re.compile(r"^(?:[A-Z][A-Z0-9_]*=\S*\s+)+")
 UNDERSCORED_NAME = re.compile(r"(?<![/\w])[A-Z][A-Z0-9]*_[A-Z0-9_]*[A-Z0-9]\b")
 NAME_ALONE = re.compile(r"\$?([A-Z][A-Z0-9_]*)")
 NAME_SET = re.compile(r"([A-Z][A-Z0-9_]*)=")
-READ_FROM_ENVIRONMENT = re.compile(r"""(?:env(?:\.\w+)?|environ\.get|_configured)\(\s*["']([A-Z][A-Z0-9_]*)["']""")
+READ_FROM_ENVIRONMENT = re.compile(
+    r"""(?:env(?:\.\w+)?|environ\.get|_configured)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+)
 
 
 def environment_variables() -> set[str]:
@@ -90,13 +92,22 @@ def test_the_extraction_finds_what_the_readme_names():
     english, _ = readmes()
 
     assert {"make run", "make test", "make lint", "make messages", "worker --once"} <= commands(english)
-    assert {"DATABASE_URL", "SECRET_KEY", "DEBUG", "PORT", "NOTIFICATIONS_TIME_ZONE", "LANGUAGE_CODE"} <= variables(english)
+    assert {
+        "DATABASE_URL",
+        "SECRET_KEY",
+        "DEBUG",
+        "PORT",
+        "NOTIFICATIONS_TIME_ZONE",
+        "LANGUAGE_CODE",
+    } <= variables(english)
 
 
 def test_both_readmes_name_the_same_commands():
     english, russian = readmes()
 
-    assert commands(english) == commands(russian), difference_report("commands", commands(english), commands(russian))
+    assert commands(english) == commands(russian), difference_report(
+        "commands", commands(english), commands(russian)
+    )
 
 
 def test_both_readmes_name_the_same_environment_variables():
@@ -152,7 +163,9 @@ def test_make_serve_points_at_the_production_section():
 def test_both_readmes_quote_the_same_code():
     """Inline code holds what a reader types or branches on (`?key_prefix=NAME`, error codes):
     the translation keeps every one."""
-    quoted = [{" ".join(span.split()) for span in INLINE_CODE.findall(FENCE.sub("", text))} for text in readmes()]
+    quoted = [
+        {" ".join(span.split()) for span in INLINE_CODE.findall(FENCE.sub("", text))} for text in readmes()
+    ]
 
     assert quoted[0] == quoted[1], difference_report("inline code", quoted[0], quoted[1])
 

@@ -13,7 +13,12 @@ pytestmark = pytest.mark.django_db
     "headers, docs, admin, health",
     [
         ({}, "API documentation", "Administration", "Health check"),
-        ({"HTTP_ACCEPT_LANGUAGE": "ru"}, "Документация API", "Администрирование", "Проверка работоспособности"),
+        (
+            {"HTTP_ACCEPT_LANGUAGE": "ru"},
+            "Документация API",
+            "Администрирование",
+            "Проверка работоспособности",
+        ),
     ],
 )
 def test_the_root_url_links_to_the_docs_the_admin_and_the_health_check(

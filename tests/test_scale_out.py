@@ -111,4 +111,8 @@ def test_the_deployment_loses_nothing_under_load_while_processes_restart(
     assert statuses["POST .../register/ (same e-mail again)"].get("409"), report
     assert result["outbox"]["emulator_answers"].get("500"), report  # seeded: the 9th request gets one
     assert result["sync"]["mutations"] > 0 and result["sync"]["updated"] > 0, report
-    assert sorted(event["fault"] for event in result["timeline"]) == ["sync_restart", "web_restart", "worker_kill"]
+    assert sorted(event["fault"] for event in result["timeline"]) == [
+        "sync_restart",
+        "web_restart",
+        "worker_kill",
+    ]

@@ -46,7 +46,9 @@ def test_one_accepted_notification_per_registration_holds(settings):
     registrations = [registration(1), registration(2)]
     accepted = [notification_for(row, settings) for row in registrations]
 
-    proof = notifications_proof(registrations=registrations, messages=outbox_rows(accepted), accepted=accepted)
+    proof = notifications_proof(
+        registrations=registrations, messages=outbox_rows(accepted), accepted=accepted
+    )
 
     assert proof.ok, proof.details
 
@@ -67,7 +69,9 @@ def test_a_registration_notified_twice_under_two_ids_fails(settings):
     registrations = [registration(1)]
     accepted = [notification_for(registrations[0], settings), notification_for(registrations[0], settings)]
 
-    proof = notifications_proof(registrations=registrations, messages=outbox_rows(accepted), accepted=accepted)
+    proof = notifications_proof(
+        registrations=registrations, messages=outbox_rows(accepted), accepted=accepted
+    )
 
     assert not proof.ok
     assert list(proof.details["accepted_twice"]) == [str(registrations[0]["id"])]
@@ -132,6 +136,10 @@ def test_a_stored_event_that_differs_from_the_provider_fails():
     }  # fmt: skip
 
     assert sync_proof(provider_records=[record], events=[stored], venues=[], mutations=1).ok
-    proof = sync_proof(provider_records=[{**record, "status": "cancelled"}], events=[stored], venues=[], mutations=1)
+    proof = sync_proof(
+        provider_records=[{**record, "status": "cancelled"}], events=[stored], venues=[], mutations=1
+    )
     assert not proof.ok
-    assert proof.details["differences"] == [f"event {EVENT_ID} status: provider 'cancelled', stored 'published'"]
+    assert proof.details["differences"] == [
+        f"event {EVENT_ID} status: provider 'cancelled', stored 'published'"
+    ]

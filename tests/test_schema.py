@@ -34,7 +34,12 @@ def test_every_operation_documents_its_error_responses_with_the_error_shape(api_
 def test_protected_operations_document_401(api_client):
     paths = schema(api_client)["paths"]
 
-    for path in ["/api/events/", "/api/events/{event_id}/", "/api/events/{event_id}/register/", "/api/registrations/"]:
+    for path in [
+        "/api/events/",
+        "/api/events/{event_id}/",
+        "/api/events/{event_id}/register/",
+        "/api/registrations/",
+    ]:
         for operation in paths[path].values():
             assert "401" in operation["responses"], path
 
@@ -98,10 +103,22 @@ def test_each_operation_declares_exactly_the_credentials_it_needs(api_client, se
 def test_jwt_operations_declare_the_bearer_jwt_and_public_ones_nothing(api_client):
     paths = schema(api_client)["paths"]
 
-    for path in ["/api/events/", "/api/events/{event_id}/", "/api/events/{event_id}/register/", "/api/registrations/"]:
+    for path in [
+        "/api/events/",
+        "/api/events/{event_id}/",
+        "/api/events/{event_id}/register/",
+        "/api/registrations/",
+    ]:
         for operation in paths[path].values():
             assert operation["security"] == [{"jwtAuth": []}], path
-    public = ["/api/auth/register/", "/api/auth/login/", "/api/auth/token/", "/api/auth/token/refresh/", "/api/auth/logout/", "/api/health/"]
+    public = [
+        "/api/auth/register/",
+        "/api/auth/login/",
+        "/api/auth/token/",
+        "/api/auth/token/refresh/",
+        "/api/auth/logout/",
+        "/api/health/",
+    ]
     for path in public:
         for operation in paths[path].values():
             assert "security" not in operation, path

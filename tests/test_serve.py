@@ -30,17 +30,23 @@ def test_make_serve_starts_gunicorn_with_the_checked_in_config(tmp_path):
     """The real `make serve`. UV_NO_SYNC and `-o .venv/.synced`: it runs in the installed
     environment as it is, never re-syncing it (the suite itself runs in it)."""
     env = production_env(WEB_CONCURRENCY="2", UV_NO_SYNC="1")
-    server = gunicorn_start(env, tmp_path / "serve.log", command=["make", "--no-print-directory", "-o", ".venv/.synced", "serve"])
+    server = gunicorn_start(
+        env, tmp_path / "serve.log", command=["make", "--no-print-directory", "-o", ".venv/.synced", "serve"]
+    )
     try:
         assert httpx.get(f"{server.base_url}/api/health/").json() == {"status": "ok"}
         # make -> uv -> the gunicorn master -> its two workers, all in the server's process group.
-        gunicorn = wait_until(lambda: gunicorn_processes(server.process.pid), timeout=30, message="gunicorn runs")
+        gunicorn = wait_until(
+            lambda: gunicorn_processes(server.process.pid), timeout=30, message="gunicorn runs"
+        )
         assert len(gunicorn) == 3, gunicorn  # the master and WEB_CONCURRENCY workers
     finally:
         # A supervisor stopping the service signals its whole group (systemd's control group, a container).
         os.killpg(server.process.pid, signal.SIGTERM)
         server.process.wait(timeout=60)
-    wait_until(lambda: not gunicorn_processes(server.process.pid), timeout=60, message="every gunicorn process exits")
+    wait_until(
+        lambda: not gunicorn_processes(server.process.pid), timeout=60, message="every gunicorn process exits"
+    )
     assert "Shutting down: Master" in server.log()
 
 
@@ -102,7 +108,11 @@ def test_a_request_in_flight_finishes_after_sigterm(tmp_path):
             Event.objects.select_for_update().get(pk=event.pk)
             registering = threading.Thread(target=register, args=(server.base_url, token, event, answers))
             registering.start()
-            wait_until(registration_waits_for_the_lock, timeout=30, message="the registration waits on the event's lock")
+            wait_until(
+                registration_waits_for_the_lock,
+                timeout=30,
+                message="the registration waits on the event's lock",
+            )
 
             # The other worker answers while the first one waits.
             assert httpx.get(f"{server.base_url}/api/health/").status_code == 200

@@ -104,6 +104,7 @@ def test_env_example_lists_every_variable_the_settings_read():
 
 # --- One line, no traceback, naming the variable ---------------------------------------------
 
+
 def assert_one_line_naming(result: subprocess.CompletedProcess, name: str) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr, result.stderr
@@ -164,10 +165,15 @@ def test_the_boolean_words_are_read_in_any_case(monkeypatch, value, expected):
 
 # --- System checks: each bad combination, its id, the variable named ----------------------------
 
+
 def errors(*, tags=(SETTINGS_TAG,)) -> dict[str, str]:
     """{check id: message and hint} of the project's checks that fail with the current settings."""
     found = run_checks(tags=list(tags), include_deployment_checks=True)
-    return {message.id: f"{message.msg} {message.hint}" for message in found if message.id.startswith("events_face.")}
+    return {
+        message.id: f"{message.msg} {message.hint}"
+        for message in found
+        if message.id.startswith("events_face.")
+    }
 
 
 @override_settings(DEBUG=True)  # as `make run` has it (pytest-django turns DEBUG off)
@@ -262,7 +268,10 @@ def test_the_old_proxy_variables_still_work_and_name_trusted_proxies():
     found = errors()
 
     assert "NUM_PROXIES" in found["events_face.W001"] and "TRUSTED_PROXIES" in found["events_face.W001"]
-    assert "USE_X_FORWARDED_PROTO" in found["events_face.W002"] and "TRUSTED_PROXIES" in found["events_face.W002"]
+    assert (
+        "USE_X_FORWARDED_PROTO" in found["events_face.W002"]
+        and "TRUSTED_PROXIES" in found["events_face.W002"]
+    )
 
 
 @override_settings(CACHES={"default": SHARED["default"], "throttle": SHARED["default"]})
@@ -284,11 +293,15 @@ def test_manage_check_reports_every_problem_at_once():
 
 # --- The throttle cache's default --------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "cache_url, expected",
     [
         ("redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/1"),
-        ("redis://:secret@cache.internal:6380/4?key_prefix=ef", "redis://:secret@cache.internal:6380/5?key_prefix=ef"),
+        (
+            "redis://:secret@cache.internal:6380/4?key_prefix=ef",
+            "redis://:secret@cache.internal:6380/5?key_prefix=ef",
+        ),
         ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379/1"),
         ("redis://127.0.0.1:6379/15", "redis://127.0.0.1:6379/14"),  # the last of a default Redis's 16
         ("locmemcache://events-face", "locmemcache://events-face-throttle"),

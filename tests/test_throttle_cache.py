@@ -18,6 +18,7 @@ import redis
 from django.core.cache import caches
 
 from events_face.config.settings.cache import cache_from_url, default_throttle_cache_url
+from events_face.core.throttling import ScopedCacheThrottle
 from events_face.launcher import free_port
 from tests.support.polling import wait_until
 from tests.support.redis_server import REDIS_URL, redis_or_skip
@@ -40,12 +41,16 @@ def fill_the_response_cache(megabytes: int) -> None:
             cache.set(f"page-{i}", PAGE, timeout=600)
 
 
-def limited(settings, caches_config: dict) -> None:
-    settings.CACHES = caches_config
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "auth": LIMIT},
-    }
+@pytest.fixture
+def limited(settings, monkeypatch):
+    """Use these caches, with AUTH_THROTTLE_RATE=LIMIT as a process would have it: DRF reads
+    the rates once, when the throttle class is made, whichever test made it first."""
+
+    def use(caches_config: dict) -> None:
+        settings.CACHES = caches_config
+        monkeypatch.setitem(ScopedCacheThrottle.THROTTLE_RATES, "auth", LIMIT)
+
+    return use
 
 
 @pytest.fixture
@@ -81,11 +86,13 @@ def _answers(client: redis.Redis) -> bool:
 
 
 def test_filling_the_response_cache_of_an_lru_redis_does_not_evict_a_throttle_counter(
-    api_client, settings, private_redis
+    limited, api_client, settings, private_redis
 ):
     responses = private_redis("--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru")
     counters = private_redis("--maxmemory-policy", "noeviction")
-    limited(settings, {"default": cache_from_url(responses, location=""), "throttle": cache_from_url(counters, location="")})
+    limited(
+        {"default": cache_from_url(responses, location=""), "throttle": cache_from_url(counters, location="")}
+    )
     assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
 
     fill_the_response_cache(megabytes=16)
@@ -95,12 +102,12 @@ def test_filling_the_response_cache_of_an_lru_redis_does_not_evict_a_throttle_co
 
 
 def test_a_counter_in_the_responses_lru_redis_is_evicted_which_is_why_they_are_apart(
-    api_client, settings, private_redis
+    limited, api_client, settings, private_redis
 ):
     """The failure the separate alias prevents, shown on the same real server."""
     shared = private_redis("--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru")
     config = cache_from_url(shared, location="")
-    limited(settings, {"default": config, "throttle": config})
+    limited({"default": config, "throttle": config})
     assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
 
     fill_the_response_cache(megabytes=16)
@@ -108,7 +115,7 @@ def test_a_counter_in_the_responses_lru_redis_is_evicted_which_is_why_they_are_a
     assert login(api_client).status_code == 401
 
 
-def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, settings):
+def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, settings, limited):
     """CACHE_URL redis://.../N: the counters default to another database; emptying the responses' leaves them.
 
     Keys are removed by this test's prefix, never by FLUSHDB: other tests share these databases."""
@@ -116,7 +123,6 @@ def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, s
     prefix = f"ef-test-{uuid.uuid4().hex}"
     response_url = f"{REDIS_URL}?key_prefix={prefix}"
     limited(
-        settings,
         {
             "default": cache_from_url(response_url, location=""),
             "throttle": cache_from_url(default_throttle_cache_url(response_url), location=""),
@@ -136,9 +142,8 @@ def test_on_the_shared_test_redis_counters_keep_their_own_database(api_client, s
             counters.delete(key)
 
 
-def test_the_per_process_response_cache_culls_entries_but_not_the_counters(api_client, settings):
+def test_the_per_process_response_cache_culls_entries_but_not_the_counters(api_client, settings, limited):
     limited(
-        settings,
         {
             "default": cache_from_url("locmemcache://", location="cull-responses"),
             "throttle": cache_from_url("locmemcache://", location="cull-counters"),

@@ -48,8 +48,12 @@ def label(keys) -> list[str]:
 def test_every_message_of_the_catalogue_is_translated_and_none_is_fuzzy():
     catalogue = polib.pofile(str(PO))
 
-    assert not label(map(key, catalogue.untranslated_entries())), "untranslated: run `make messages`, then translate"
-    assert not label(map(key, catalogue.fuzzy_entries())), "fuzzy: check each translation and drop its fuzzy flag"
+    assert not label(map(key, catalogue.untranslated_entries())), (
+        "untranslated: run `make messages`, then translate"
+    )
+    assert not label(map(key, catalogue.fuzzy_entries())), (
+        "fuzzy: check each translation and drop its fuzzy flag"
+    )
     assert not catalogue.metadata_is_fuzzy
     assert catalogue.metadata["Language"] == "ru"
 
@@ -85,14 +89,20 @@ def test_the_compiled_catalogue_is_the_committed_one_compiled():
 def test_the_catalogue_holds_exactly_the_messages_the_source_marks(tmp_path):
     if shutil.which("xgettext") is None or shutil.which("msgmerge") is None:
         if os.environ.get("CI"):
-            pytest.fail("CI needs GNU gettext (apt-get install gettext) to check the catalogue against the source")
+            pytest.fail(
+                "CI needs GNU gettext (apt-get install gettext) to check the catalogue against the source"
+            )
         pytest.skip("GNU gettext is not installed (`make messages` installs it)")
     copy = tmp_path / "project"
-    shutil.copytree(PROJECT_DIR / "events_face", copy / "events_face", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        PROJECT_DIR / "events_face", copy / "events_face", ignore=shutil.ignore_patterns("__pycache__")
+    )
     shutil.copytree(PROJECT_DIR / "locale", copy / "locale")
     shutil.copy(PROJECT_DIR / "manage.py", copy)
     # The copy has no .env; its settings must not read the project's.
-    environment = {name: value for name, value in os.environ.items() if name not in {"LANGUAGE_CODE", "DATABASE_URL"}}
+    environment = {
+        name: value for name, value in os.environ.items() if name not in {"LANGUAGE_CODE", "DATABASE_URL"}
+    }
 
     result = subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "ru", "--no-obsolete", "--add-location", "file"],
@@ -105,9 +115,17 @@ def test_the_catalogue_holds_exactly_the_messages_the_source_marks(tmp_path):
 
     assert result.returncode == 0, result.stderr
     committed = {key(entry) for entry in polib.pofile(str(PO)) if not entry.obsolete}
-    regenerated = {key(entry) for entry in polib.pofile(str(copy / "locale/ru/LC_MESSAGES/django.po")) if not entry.obsolete}
-    assert not label(regenerated - committed), "messages in the source but not in django.po: run `make messages`"
-    assert not label(committed - regenerated), "messages in django.po no longer in the source: run `make messages`"
+    regenerated = {
+        key(entry)
+        for entry in polib.pofile(str(copy / "locale/ru/LC_MESSAGES/django.po"))
+        if not entry.obsolete
+    }
+    assert not label(regenerated - committed), (
+        "messages in the source but not in django.po: run `make messages`"
+    )
+    assert not label(committed - regenerated), (
+        "messages in django.po no longer in the source: run `make messages`"
+    )
 
 
 # --- the libraries' messages ----------------------------------------------------------------------

@@ -52,7 +52,9 @@ def test_a_client_that_reaches_the_server_directly_cannot_dodge_the_limit_with_a
     assert answers == [401, 401, 401, 429, 429]
 
 
-def test_behind_a_trusted_proxy_each_client_is_counted_by_the_address_the_proxy_saw(api_client, behind_a_proxy):
+def test_behind_a_trusted_proxy_each_client_is_counted_by_the_address_the_proxy_saw(
+    api_client, behind_a_proxy
+):
     # What the client wrote itself (left of the proxy's entry) changes nothing.
     one_client = [login(api_client, PROXY, f"192.0.2.{i}, {CLIENT}").status_code for i in range(4)]
     another = login(api_client, PROXY, "198.51.100.20")
@@ -64,9 +66,20 @@ def test_behind_a_trusted_proxy_each_client_is_counted_by_the_address_the_proxy_
 def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy():
     networks = trusted_networks(("10.0.0.0/24",))
 
-    assert client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.7, 10.0.0.9"}, networks) == CLIENT
-    assert client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "junk, 203.0.113.7"}, networks) == CLIENT
-    assert client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7, junk"}, networks) == "10.0.0.1"
+    assert (
+        client_address(
+            {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "1.2.3.4, 203.0.113.7, 10.0.0.9"}, networks
+        )
+        == CLIENT
+    )
+    assert (
+        client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "junk, 203.0.113.7"}, networks)
+        == CLIENT
+    )
+    assert (
+        client_address({"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_FOR": "203.0.113.7, junk"}, networks)
+        == "10.0.0.1"
+    )
     assert client_address({"REMOTE_ADDR": "10.0.0.1"}, networks) == "10.0.0.1"
 
 
@@ -87,6 +100,7 @@ def test_with_trusted_proxies_the_deprecated_num_proxies_is_not_read():
 
 
 # --- gunicorn, as production runs it -------------------------------------------------------------
+
 
 def production(**env: str) -> dict[str, str]:
     return {
@@ -141,7 +155,9 @@ def test_a_trusted_proxy_says_https_and_who_the_client_is_also_in_gunicorns_acce
 
     assert answer.status_code == 401  # past the HTTPS redirect: the API asks for a token
     lines = wait_until(
-        lambda: [json.loads(line) for line in server.log_path.read_text().splitlines() if '"/api/events/"' in line],
+        lambda: [
+            json.loads(line) for line in server.log_path.read_text().splitlines() if '"/api/events/"' in line
+        ],
         timeout=30,
         message="the access log has the request",
     )

@@ -47,6 +47,8 @@ class AuthThrottled:
 
     throttle_classes = [ScopedCacheThrottle]
     throttle_scope = "auth"
+
+
 LOGIN_RESPONSES = {
     200: TokenPairSerializer,
     **BODY_ERRORS,

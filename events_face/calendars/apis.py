@@ -72,7 +72,9 @@ class EventCalendarApi(APIView):
 
 FEED_URL = inline_serializer(
     name="CalendarFeedUrl",
-    fields={"url": serializers.URLField(help_text="The feed's secret URL, for a calendar app to subscribe to.")},
+    fields={
+        "url": serializers.URLField(help_text="The feed's secret URL, for a calendar app to subscribe to.")
+    },
 )
 
 
@@ -81,7 +83,9 @@ class CalendarFeedTokenApi(APIView):
         operation_id="calendar_token_issue",
         request=None,
         responses={
-            201: OpenApiResponse(FEED_URL, description="A new feed URL; any earlier one answers 404 from now on."),
+            201: OpenApiResponse(
+                FEED_URL, description="A new feed URL; any earlier one answers 404 from now on."
+            ),
             401: schema.UNAUTHORIZED,
         },
     )
@@ -93,7 +97,10 @@ class CalendarFeedTokenApi(APIView):
     @extend_schema(
         operation_id="calendar_token_revoke",
         request=None,
-        responses={204: OpenApiResponse(description="The feed URL answers 404 from now on."), 401: schema.UNAUTHORIZED},
+        responses={
+            204: OpenApiResponse(description="The feed URL answers 404 from now on."),
+            401: schema.UNAUTHORIZED,
+        },
     )
     def delete(self, request):
         calendar_feed_revoke(user=request.user)
@@ -124,4 +131,6 @@ class CalendarFeedApi(APIView):
         user = feed_owner(token=token)
         if user is None:
             raise FeedNotFound()
-        return calendar_response(request, calendar_file(feed_events(user=user), name=FEED_NAME), filename="events.ics")
+        return calendar_response(
+            request, calendar_file(feed_events(user=user), name=FEED_NAME), filename="events.ics"
+        )

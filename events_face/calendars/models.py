@@ -12,7 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 class CalendarFeed(models.Model):
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed", verbose_name=_("user")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_feed",
+        verbose_name=_("user"),
     )
     # Hex SHA-256 of the token in the feed's URL; the token itself is never stored.
     token_sha256 = models.CharField(_("token hash"), max_length=64, unique=True, editable=False)

@@ -36,5 +36,7 @@ def feed_owner(*, token: str):
 
 def feed_events(*, user) -> list[dict[str, Any]]:
     """Calendar rows of the events `user` holds a confirmed registration for, by start time."""
-    registered = Registration.objects.filter(user=user, status=Registration.Status.CONFIRMED).values("event_id")
+    registered = Registration.objects.filter(user=user, status=Registration.Status.CONFIRMED).values(
+        "event_id"
+    )
     return list(_with_venue(Event.objects.filter(pk__in=registered).order_by("event_time", "id")))

@@ -85,7 +85,9 @@ def positive_seconds(name: str, default: float) -> float:
     except ValueError:
         seconds = 0.0
     if not seconds > 0:
-        raise MisconfiguredEnvironment(f"{name} must be a positive number of seconds, not {value!r} (see .env.example).")
+        raise MisconfiguredEnvironment(
+            f"{name} must be a positive number of seconds, not {value!r} (see .env.example)."
+        )
     return seconds
 
 

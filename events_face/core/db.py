@@ -36,7 +36,9 @@ def reset_local_sql(settings: Mapping[str, str]) -> str:
     return "".join(f"; SET LOCAL {name} TO DEFAULT" for name in settings)
 
 
-def execute_with_local_settings(cursor, sql: str, params: Mapping[str, Any], *, settings: Mapping[str, str]) -> None:
+def execute_with_local_settings(
+    cursor, sql: str, params: Mapping[str, Any], *, settings: Mapping[str, str]
+) -> None:
     """Run `sql` on `cursor` with the planner `settings` in force for it alone (PostgreSQL), in one round trip.
 
     `SET LOCAL`, the statement and, inside a caller's transaction, the reset of

@@ -108,7 +108,9 @@ def _messages(value, prefix: str = "") -> list[str]:
         return [
             message
             for key, inner in value.items()
-            for message in _messages(inner, f"{prefix}{_item(key)}: " if str(key).isdigit() else f"{prefix}{key}: ")
+            for message in _messages(
+                inner, f"{prefix}{_item(key)}: " if str(key).isdigit() else f"{prefix}{key}: "
+            )
         ]
     if isinstance(value, list):
         return [message for item in value for message in _messages(item, prefix)]

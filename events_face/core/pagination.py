@@ -78,7 +78,9 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     except ValueError:
         size = 0
     if not 1 <= size <= maximum:
-        raise ValidationError({param: [_("Must be an integer from 1 to %(maximum)d.") % {"maximum": maximum}]})
+        raise ValidationError(
+            {param: [_("Must be an integer from 1 to %(maximum)d.") % {"maximum": maximum}]}
+        )
     return size
 
 
@@ -96,7 +98,8 @@ def keyset_condition(*, time_field: str, cursor: Cursor, after: bool) -> Q:
     """
     op = "gt" if after else "lt"
     return Q(**{f"{time_field}__{op}e": cursor.moment}) & (
-        Q(**{f"{time_field}__{op}": cursor.moment}) | Q(**{time_field: cursor.moment, f"id__{op}": cursor.row_id})
+        Q(**{f"{time_field}__{op}": cursor.moment})
+        | Q(**{time_field: cursor.moment, f"id__{op}": cursor.row_id})
     )
 
 
@@ -111,7 +114,9 @@ def keyset_condition_sql(*, time_column: str, id_column: str, moment: str, row_i
 
 def keyset_beyond(queryset: QuerySet, *, time_field: str, cursor: Cursor, after: bool) -> QuerySet:
     """`queryset`'s rows strictly after (or before) the cursor, the keyset condition first in its WHERE."""
-    beyond = queryset.model.objects.filter(keyset_condition(time_field=time_field, cursor=cursor, after=after))
+    beyond = queryset.model.objects.filter(
+        keyset_condition(time_field=time_field, cursor=cursor, after=after)
+    )
     combined = beyond & queryset
     combined.query.select_related = queryset.query.select_related  # `&` drops it
     return combined
@@ -170,7 +175,9 @@ class KeysetPagination(BasePagination):
         return self.page_from(queryset[: size + 1], size)
 
     def links(self) -> dict[str, str | None]:
-        base_url = remove_query_param(self.base_url or self.request.build_absolute_uri(), self.cursor_query_param)
+        base_url = remove_query_param(
+            self.base_url or self.request.build_absolute_uri(), self.cursor_query_param
+        )
         return {"next": self._link(base_url, back=False), "previous": self._link(base_url, back=True)}
 
     def get_paginated_response(self, data) -> Response:
@@ -211,5 +218,6 @@ class KeysetPagination(BasePagination):
         if not (self.has_previous if back else self.has_next) or not self.rows:
             return None
         moment, row_id = self._position(self.rows[0] if back else self.rows[-1])
-        return replace_query_param(base_url, self.cursor_query_param, encode_cursor(moment, row_id, back=back))
-
+        return replace_query_param(
+            base_url, self.cursor_query_param, encode_cursor(moment, row_id, back=back)
+        )

@@ -43,6 +43,7 @@ class ScopedCacheThrottle(ScopedRateThrottle):
             if now - ScopedCacheThrottle._last_warning >= WARNING_INTERVAL_SECONDS:
                 ScopedCacheThrottle._last_warning = now
                 logger.warning(
-                    "Rate limits not applied: the cache does not answer; check THROTTLE_CACHE_URL (default: CACHE_URL)", exc_info=True
+                    "Rate limits not applied: the cache does not answer; check THROTTLE_CACHE_URL (default: CACHE_URL)",
+                    exc_info=True,
                 )
             return True

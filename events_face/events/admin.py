@@ -21,6 +21,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from events_face.events.check_in import check_ins_undo
 from events_face.events.lifecycle import event_capacity_set, registrations_cancel
 from events_face.events.models import Event, Registration, Venue
 
@@ -78,7 +79,8 @@ class EventAdmin(ProviderMirrorAdmin):
         if outcome.promoted:
             self.message_user(
                 request,
-                gettext("Registrations promoted from the waiting list: %(count)d.") % {"count": outcome.promoted},
+                gettext("Registrations promoted from the waiting list: %(count)d.")
+                % {"count": outcome.promoted},
                 messages.SUCCESS,
             )
         if over := outcome.over_capacity(obj.capacity):
@@ -95,8 +97,17 @@ class EventAdmin(ProviderMirrorAdmin):
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
-    list_display = ["full_name", "email", "event", "status", "waitlist_position", "user", "created_at"]
-    list_filter = ["status", "created_at"]
+    list_display = [
+        "full_name",
+        "email",
+        "event",
+        "status",
+        "waitlist_position",
+        "checked_in_at",
+        "user",
+        "created_at",
+    ]
+    list_filter = ["status", "created_at", ("checked_in_at", admin.EmptyFieldListFilter)]
     search_fields = ["full_name", "email", "event__name", "id"]
     list_select_related = ["event", "user"]
     raw_id_fields = ["event", "user"]
@@ -111,8 +122,11 @@ class RegistrationAdmin(admin.ModelAdmin):
         "created_at",
         "confirmed_at",
         "cancelled_at",
+        "checked_in_at",
+        "checked_in_by",
+        "reminded_at",
     ]
-    actions = ["cancel_selected"]
+    actions = ["cancel_selected", "undo_check_in"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_waitlist_position()
@@ -133,6 +147,13 @@ class RegistrationAdmin(admin.ModelAdmin):
             )
             % {"count": cancelled, "selected": len(selected)},
             messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Undo the check-in of selected registrations"), permissions=["change"])
+    def undo_check_in(self, request, queryset):
+        undone = check_ins_undo(registration_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request, gettext("Check-ins undone: %(count)d.") % {"count": undone}, messages.SUCCESS
         )
 
     def has_add_permission(self, request) -> bool:

@@ -87,7 +87,10 @@ def _expiry_times(rows) -> list:
 
 
 # Query parameters that are not filters: a request with only these skips the filter serializer.
-PAGINATION_PARAMETERS = {EventKeysetPagination.cursor_query_param, EventKeysetPagination.page_size_query_param}
+PAGINATION_PARAMETERS = {
+    EventKeysetPagination.cursor_query_param,
+    EventKeysetPagination.page_size_query_param,
+}
 
 
 def canonical_filters(filters: dict) -> list[tuple[str, str]]:
@@ -101,7 +104,9 @@ def canonical_filters(filters: dict) -> list[tuple[str, str]]:
         pairs.append(("name", filters["name"]))
     statuses = filters.get("status")
     if statuses:
-        pairs.append(("status", ALL_STATUSES if ALL_STATUSES in statuses else ",".join(sorted(set(statuses)))))
+        pairs.append(
+            ("status", ALL_STATUSES if ALL_STATUSES in statuses else ",".join(sorted(set(statuses))))
+        )
     for field in ("date_from", "date_to"):
         if filters.get(field) is not None:
             pairs.append((field, filters[field].isoformat()))
@@ -148,10 +153,14 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
             return render(body, moments=_expiry_times(fetched), now=now, max_age=_max_age(page))
 
         today = timezone.now().date()
-        if filters.get("name") or not dates_are_cacheable(filters.get("date_from"), filters.get("date_to"), today=today):
+        if filters.get("name") or not dates_are_cacheable(
+            filters.get("date_from"), filters.get("date_to"), today=today
+        ):
             key_parts = None  # unbounded: served, never stored
         else:
-            position = None if cursor is None else (cursor.moment.astimezone(UTC), cursor.row_id, cursor.backwards)
+            position = (
+                None if cursor is None else (cursor.moment.astimezone(UTC), cursor.row_id, cursor.backwards)
+            )
             key_parts = ("list", request.path, tuple(pairs), position)
         return cached_response(
             request,
@@ -167,7 +176,10 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 REGISTRATION_ID = OpenApiParameter("registration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 CANCEL_TOKEN = OpenApiParameter(
-    "token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The signed token of a notification's cancel link."
+    "token",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The signed token of a notification's cancel link.",
 )
 BUSY = schema.error(
     "The event is busy with other writes (`busy`): nothing was done; retry after Retry-After seconds."
@@ -186,7 +198,10 @@ class EventDetailApi(CatalogueReadMixin, APIView):
         def build(now) -> RenderedResponse:
             (row,) = seats_left_add([event_detail(event_id=event_uuid)])
             return render(
-                event_item(row, now=now, detail=True), moments=_expiry_times([row]), now=now, max_age=_max_age([row])
+                event_item(row, now=now, detail=True),
+                moments=_expiry_times([row]),
+                now=now,
+                max_age=_max_age([row]),
             )
 
         return cached_response(request, build, key_parts=("detail", event_uuid))
@@ -207,7 +222,7 @@ class EventRegisterApi(APIView):
                 location=OpenApiParameter.HEADER,
                 required=False,
                 description="A repeat with the same key by the same user replays the first response.",
-            )
+            ),
         ],
         responses={
             201: OpenApiResponse(
@@ -244,7 +259,11 @@ class EventRegisterApi(APIView):
         key = request.headers.get("Idempotency-Key", "").strip() or None
         if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
             raise ValidationError(
-                {"Idempotency-Key": [_("At most %(count)d characters.") % {"count": MAX_IDEMPOTENCY_KEY_LENGTH}]}
+                {
+                    "Idempotency-Key": [
+                        _("At most %(count)d characters.") % {"count": MAX_IDEMPOTENCY_KEY_LENGTH}
+                    ]
+                }
             )
         registration, _created = registration_create(
             event_id=event_id,
@@ -297,7 +316,9 @@ class RegistrationCancelApi(APIView):
             401: schema.UNAUTHORIZED,
             404: schema.error("No registration of yours with this id (`not_found`)."),
             409: schema.error("`cancellation_closed`: the event has started."),
-            429: schema.error("Too many registrations and cancellations by this user (`throttled`); see Retry-After."),
+            429: schema.error(
+                "Too many registrations and cancellations by this user (`throttled`); see Retry-After."
+            ),
             503: BUSY,
         },
     )
@@ -324,7 +345,9 @@ class RegistrationCancelLinkApi(APIView):
         auth=[],
         parameters=[CANCEL_TOKEN],
         responses={
-            200: OpenApiResponse(RegistrationSerializer, description="The registration this link cancels (POST to it)."),
+            200: OpenApiResponse(
+                RegistrationSerializer, description="The registration this link cancels (POST to it)."
+            ),
             404: schema.error("Not a valid cancel link (`not_found`)."),
             429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),
         },
@@ -338,7 +361,9 @@ class RegistrationCancelLinkApi(APIView):
         request=None,
         parameters=[CANCEL_TOKEN],
         responses={
-            200: OpenApiResponse(RegistrationSerializer, description="Cancelled, as by its owner; a repeat changes nothing."),
+            200: OpenApiResponse(
+                RegistrationSerializer, description="Cancelled, as by its owner; a repeat changes nothing."
+            ),
             404: schema.error("Not a valid cancel link (`not_found`)."),
             409: schema.error("`cancellation_closed`: the event has started."),
             429: schema.error("Too many requests from this address (`throttled`); see Retry-After."),

@@ -79,14 +79,18 @@ class CheckInApi(StaffApi):
         request=CheckInInputSerializer,
         parameters=[
             EVENT_ID,
-            idempotency_key_parameter("A scan retried with the key of a scan that succeeded answers that 200 again."),
+            idempotency_key_parameter(
+                "A scan retried with the key of a scan that succeeded answers that 200 again."
+            ),
         ],
         responses={
             200: OpenApiResponse(CheckedInSerializer, description="Checked in."),
             400: schema.BAD_REQUEST,
             401: schema.UNAUTHORIZED,
             403: STAFF_ONLY,
-            404: schema.error("Unknown event (`not_found`), or no confirmed registration has this code (`invalid_code`)."),
+            404: schema.error(
+                "Unknown event (`not_found`), or no confirmed registration has this code (`invalid_code`)."
+            ),
             409: schema.error(
                 "`already_checked_in` (the error then also carries `registration`: its `id`, `full_name` "
                 "and first `checked_in_at`), `registration_cancelled`, or `check_in_closed` (outside "
@@ -111,7 +115,12 @@ class AttendanceApi(StaffApi):
     @extend_schema(
         operation_id="events_attendance",
         parameters=[EVENT_ID],
-        responses={200: AttendanceSerializer, 401: schema.UNAUTHORIZED, 403: STAFF_ONLY, 404: schema.NOT_FOUND},
+        responses={
+            200: AttendanceSerializer,
+            401: schema.UNAUTHORIZED,
+            403: STAFF_ONLY,
+            404: schema.NOT_FOUND,
+        },
     )
     def get(self, request, event_id: str):
         return Response(AttendanceSerializer(event_attendance(event_id=event_id)).data)

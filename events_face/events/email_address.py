@@ -30,7 +30,19 @@ MAX_LENGTH = 254  # Registration.email's
 # internal, and the ones home routers answer (lan, home, localdomain). home.arpa (RFC 8375)
 # is two labels: see `_is_public`.
 RESERVED_TOP_LEVEL_DOMAINS = frozenset(
-    {"test", "example", "invalid", "localhost", "local", "onion", "alt", "internal", "lan", "home", "localdomain"}
+    {
+        "test",
+        "example",
+        "invalid",
+        "localhost",
+        "local",
+        "onion",
+        "alt",
+        "internal",
+        "lan",
+        "home",
+        "localdomain",
+    }
 )
 
 
@@ -49,7 +61,9 @@ def registration_email_normalize(address: str) -> str:
     try:
         domain = idna.encode(domain.removesuffix("."), uts46=True).decode("ascii").lower()
     except (idna.IDNAError, UnicodeError):
-        raise serializers.ValidationError(_("The domain of this e-mail address is not a valid domain name.")) from None
+        raise serializers.ValidationError(
+            _("The domain of this e-mail address is not a valid domain name.")
+        ) from None
     if not _is_public(domain):
         raise EmailDomainNotPublic()
     normalized = f"{local_part}@{domain}"

@@ -64,9 +64,7 @@ class EmailDomainNotPublic(ServiceError):
 class AddressRateExceeded(ServiceError):
     status_code = 429
     code = "address_rate_exceeded"
-    default_message = _(
-        "This e-mail address has received too many registrations recently; try again later."
-    )
+    default_message = _("This e-mail address has received too many registrations recently; try again later.")
 
 
 class RegistrationNotFound(ServiceError):

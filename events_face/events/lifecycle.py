@@ -89,7 +89,9 @@ def registration_notify(*, registration: Registration, event: Event, topic: str)
             **common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url
         )
     elif topic == PROMOTION_TOPIC:
-        payload = promotion_notification(**common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url)
+        payload = promotion_notification(
+            **common, confirmation_code=registration.confirmation_code, cancel_url=cancel_url
+        )
     elif topic == WAITLIST_JOINED_TOPIC:
         payload = waitlist_joined_notification(
             **common, position=waitlist_position(registration=registration), cancel_url=cancel_url
@@ -128,7 +130,9 @@ def _owned_registration_event_id(*, registration_id, user) -> uuid.UUID:
     registration_id = registration_id_parse(registration_id)
     if user is None or not user.is_authenticated:
         raise RegistrationNotFound()
-    event_id = Registration.objects.filter(pk=registration_id, user=user).values_list("event_id", flat=True).first()
+    event_id = (
+        Registration.objects.filter(pk=registration_id, user=user).values_list("event_id", flat=True).first()
+    )
     if event_id is None:
         raise RegistrationNotFound()
     return event_id
@@ -175,11 +179,15 @@ def registrations_cancel(*, registration_ids: list[uuid.UUID]) -> int:
     started is left as it is.
     """
     changed = 0
-    event_ids = sorted(set(Registration.objects.filter(pk__in=registration_ids).values_list("event_id", flat=True)))
+    event_ids = sorted(
+        set(Registration.objects.filter(pk__in=registration_ids).values_list("event_id", flat=True))
+    )
     for event_id in event_ids:
         with event_locked(event_id=event_id) as event:
             now = timezone.now()
-            for registration in Registration.objects.filter(pk__in=registration_ids, event=event).order_by("created_at", "id"):
+            for registration in Registration.objects.filter(pk__in=registration_ids, event=event).order_by(
+                "created_at", "id"
+            ):
                 try:
                     changed += _cancel_locked(registration=registration, event=event, now=now)
                 except CancellationClosed:

@@ -84,16 +84,22 @@ class Event(models.Model):
     status = models.CharField(_("status"), max_length=32, choices=Status.choices)
     # No index of its own: `event_venue_time_idx` starts with it.
     venue = models.ForeignKey(
-        Venue, null=True, blank=True, on_delete=models.SET_NULL, related_name="events", db_index=False,
+        Venue,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="events",
+        db_index=False,
         verbose_name=_("venue"),
     )
     capacity = models.PositiveIntegerField(
         _("capacity"),
-        null=True, blank=True, help_text=_("Maximum number of registrations; empty means unlimited.")
+        null=True,
+        blank=True,
+        help_text=_("Maximum number of registrations; empty means unlimited."),
     )
     provider_changed_at = models.DateTimeField(
-        _("changed at the provider"),
-        help_text=_("`changed_at` as the provider last reported it.")
+        _("changed at the provider"), help_text=_("`changed_at` as the provider last reported it.")
     )
     # The iCalendar SEQUENCE of the event's entry: the sync raises it when the name, the
     # time or the venue changes, so calendar apps replace their copy (calendars/ics.py).
@@ -174,7 +180,10 @@ class RegistrationQuerySet(models.QuerySet):
         `registration_event_status_idx`)."""
         ahead = (
             Registration.objects.filter(event=OuterRef("event"), status=Registration.Status.WAITLISTED)
-            .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id")))
+            .filter(
+                Q(created_at__lt=OuterRef("created_at"))
+                | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
+            )
             .order_by()
             .values("event")
             .annotate(count=Count("pk"))
@@ -200,7 +209,9 @@ class Registration(models.Model):
     ACTIVE_STATUSES = (Status.CONFIRMED, Status.WAITLISTED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event"))
+    event = models.ForeignKey(
+        Event, on_delete=models.CASCADE, related_name="registrations", verbose_name=_("event")
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -215,7 +226,9 @@ class Registration(models.Model):
     confirmation_code = models.CharField(_("confirmation code"), max_length=16, editable=False, blank=True)
     # Optional client-chosen key: a repeat by the same user replays the first response.
     # NULL, not "", for "no key": NULLs stay outside the (user, key) unique constraint.
-    idempotency_key = models.CharField(_("idempotency key"), max_length=255, null=True, blank=True, editable=False)  # noqa: DJ001
+    idempotency_key = models.CharField(  # noqa: DJ001
+        _("idempotency key"), max_length=255, null=True, blank=True, editable=False
+    )
     # The language of the request that made it (a code of settings.LANGUAGES): the
     # notification is written in it. Rows from before languages were kept say "en".
     language = models.CharField(_("language"), max_length=8, default="en", editable=False)
@@ -281,7 +294,9 @@ class Registration(models.Model):
             # The per-address rate (services.registration_address_rate_check).
             models.Index(Lower("email"), "created_at", name="registration_email_recent_idx"),
             # Seats taken (count of confirmed) and the waiting list's order, per event.
-            models.Index(fields=["event", "status", "created_at", "id"], name="registration_event_status_idx"),
+            models.Index(
+                fields=["event", "status", "created_at", "id"], name="registration_event_status_idx"
+            ),
         ]
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")

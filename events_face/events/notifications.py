@@ -86,7 +86,11 @@ def registration_notification(
     with translation.override(language):
         message = _sentences(
             gettext("Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s.")
-            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            % {
+                "full_name": _plain(full_name),
+                "event_name": _plain(event_name),
+                "moment": event_moment(event_time),
+            },
             cancel_url=cancel_url,
             code=confirmation_code,
         )
@@ -133,8 +137,14 @@ def promotion_notification(
     """The body for a waitlisted registration that got a seat; ends with its confirmation code."""
     with translation.override(language):
         message = _sentences(
-            gettext("Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s.")
-            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            gettext(
+                "Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s."
+            )
+            % {
+                "full_name": _plain(full_name),
+                "event_name": _plain(event_name),
+                "moment": event_moment(event_time),
+            },
             cancel_url=cancel_url,
             code=confirmation_code,
         )
@@ -188,7 +198,11 @@ def reminder_notification(
     with translation.override(language):
         message = _sentences(
             gettext("Hello, %(full_name)s! A reminder: %(event_name)s is on %(moment)s.")
-            % {"full_name": _plain(full_name), "event_name": _plain(event_name), "moment": event_moment(event_time)},
+            % {
+                "full_name": _plain(full_name),
+                "event_name": _plain(event_name),
+                "moment": event_moment(event_time),
+            },
             cancel_url=cancel_url,
             code=confirmation_code,
         )
@@ -236,7 +250,9 @@ class EventChangedNotices:
                 self._texts[language] = (gettext("Hello, %(full_name)s! %(changes)s"), " ".join(changes))
         return self._texts[language]
 
-    def notification(self, *, notification_id: uuid.UUID, email: str, full_name: str, language: str) -> dict[str, str]:
+    def notification(
+        self, *, notification_id: uuid.UUID, email: str, full_name: str, language: str
+    ) -> dict[str, str]:
         """The body of one registrant's notice, in `language`."""
         greeting, changes = self._text(language)
         message = greeting % {"full_name": _plain(full_name), "changes": changes}
@@ -272,7 +288,10 @@ def event_moment(moment: datetime) -> str:
 def _plain(text: str) -> str:
     """`text` with each character of NOT_PLAIN_CATEGORIES made a space, and runs of spaces made one."""
     return " ".join(
-        "".join(" " if unicodedata.category(character) in NOT_PLAIN_CATEGORIES else character for character in text).split()
+        "".join(
+            " " if unicodedata.category(character) in NOT_PLAIN_CATEGORIES else character
+            for character in text
+        ).split()
     )
 
 

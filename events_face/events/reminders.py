@@ -81,7 +81,9 @@ def reminders_write(*, now: datetime) -> int:
                 )
                 messages.append((message_id, REMINDER_TOPIC, payload))
             outbox_messages_create(messages)
-            Registration.objects.filter(pk__in=[registration.pk for registration in batch]).update(reminded_at=now)
+            Registration.objects.filter(pk__in=[registration.pk for registration in batch]).update(
+                reminded_at=now
+            )
         written += len(batch)
         if len(batch) < REMINDER_BATCH:
             return written

@@ -190,9 +190,7 @@ def _admitted(version: int) -> bool:
 
 
 def _key(request, parts: Hashable, *, version: int) -> str:
-    fingerprint = hashlib.blake2b(
-        repr((request.scheme, request.get_host(), parts)).encode(), digest_size=20
-    )
+    fingerprint = hashlib.blake2b(repr((request.scheme, request.get_host(), parts)).encode(), digest_size=20)
     return f"catalogue:{version}:{fingerprint.hexdigest()}"
 
 

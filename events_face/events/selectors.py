@@ -54,7 +54,9 @@ EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS),
 EVENT_RANGE = "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(limit)s"
 
 # -- event_page: the first `limit` rows of its ranges in list order, each with its venue's name.
-EVENT_PAGE = "SELECT page.*, {venue_name} AS venue_name FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
+EVENT_PAGE = (
+    "SELECT page.*, {venue_name} AS venue_name FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
+)
 
 
 @dataclass(frozen=True)
@@ -124,13 +126,18 @@ def _page_sql(names: _Names, conditions: list[str], *, statuses: list[str] | Non
     else:
         # One ordered, limited index range per status, merged.
         ranges = " UNION ALL ".join(
-            f"SELECT * FROM ({event_range(f'status_{index}')}) AS range_{index}" for index in range(len(statuses))
+            f"SELECT * FROM ({event_range(f'status_{index}')}) AS range_{index}"
+            for index in range(len(statuses))
         )
     return EVENT_PAGE.format(venue_name=names.venue_name, ranges=ranges, order=order)
 
 
 def event_page(
-    *, filters: dict[str, Any] | None = None, cursor: Cursor | None = None, size: int, now: datetime | None = None
+    *,
+    filters: dict[str, Any] | None = None,
+    cursor: Cursor | None = None,
+    size: int,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """Up to `size + 1` rows (dicts of `EVENT_COLUMNS`) of the list past `cursor`, in fetch order.
 
@@ -269,12 +276,16 @@ def seats_left_add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    seats = {
-        event_id: max(0, capacity - (confirmed or 0))
-        for event_id, capacity, confirmed in Event.objects.filter(pk__in=ids)
-        .annotate(confirmed=Subquery(taken))
-        .values_list("id", "capacity", "confirmed")
-    } if ids else {}
+    seats = (
+        {
+            event_id: max(0, capacity - (confirmed or 0))
+            for event_id, capacity, confirmed in Event.objects.filter(pk__in=ids)
+            .annotate(confirmed=Subquery(taken))
+            .values_list("id", "capacity", "confirmed")
+        }
+        if ids
+        else {}
+    )
     for row in rows:
         row["seats_left"] = seats.get(row["id"])
     return rows
@@ -286,5 +297,3 @@ def registration_list(*, user, status: str | None = None) -> QuerySet[Registrati
     if status:
         registrations = registrations.filter(status=status)
     return registrations.with_waitlist_position().select_related("event").order_by("-created_at", "-id")
-
-

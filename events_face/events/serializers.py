@@ -131,19 +131,24 @@ class StatusListField(serializers.ListField):
 def _within_storable_years(value):
     if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         raise serializers.ValidationError(
-            _("Must be between years %(earliest)s and %(latest)s.") % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
+            _("Must be between years %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST_YEAR, "latest": LATEST_YEAR}
         )
     return value
 
 
 class EventListFilterSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200, help_text="Case-insensitive substring of the name.")
+    name = serializers.CharField(
+        required=False, max_length=200, help_text="Case-insensitive substring of the name."
+    )
     status = StatusListField(
         required=False,
         allow_empty=False,
         help_text="One or several statuses (comma-separated or repeated), or `all`. Default: open for registration now (new or published, deadline not passed).",
     )
-    date_from = serializers.DateField(required=False, help_text="Events on or after this date (UTC). Replaces the upcoming-only default.")
+    date_from = serializers.DateField(
+        required=False, help_text="Events on or after this date (UTC). Replaces the upcoming-only default."
+    )
     date_to = serializers.DateField(required=False, help_text="Events on or before this date (UTC).")
     venue = serializers.UUIDField(required=False, help_text="Venue id.")
     # Labels for the schema's list of choices (Swagger UI shows "value - label").

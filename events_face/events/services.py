@@ -116,9 +116,7 @@ def registration_create(
     language = translation.get_supported_language_variant(language or translation.get_language())
     with event_locked(event_id=event_id) as event:
         if idempotency_key:
-            earlier = _replay(
-                user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email
-            )
+            earlier = _replay(user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email)
             if earlier is not None:
                 earlier.waitlist_position = waitlist_position(registration=earlier)
                 return earlier, False
@@ -158,7 +156,9 @@ def registration_create(
     return registration, True
 
 
-def _insert(*, event, user, full_name, email, idempotency_key, language, waitlisted: bool, now) -> Registration:
+def _insert(
+    *, event, user, full_name, email, idempotency_key, language, waitlisted: bool, now
+) -> Registration:
     registration = Registration(
         event=event,
         user=user,
@@ -176,9 +176,10 @@ def _insert(*, event, user, full_name, email, idempotency_key, language, waitlis
     except IntegrityError:
         # Only the (user, idempotency key) constraint can race past the event
         # lock: the same key sent at once for two different events.
-        if idempotency_key and Registration.objects.filter(
-            user=user, idempotency_key=idempotency_key
-        ).exists():
+        if (
+            idempotency_key
+            and Registration.objects.filter(user=user, idempotency_key=idempotency_key).exists()
+        ):
             raise IdempotencyKeyReused() from None
         raise AlreadyRegistered() from None
     return registration

@@ -22,11 +22,17 @@ urlpatterns = [
         apis.RegistrationCancelApi.as_view(),
         name="registration-cancel",
     ),
-    re_path(r"^events/(?P<event_id>[^/]+)/check-in/?$", check_in_apis.CheckInApi.as_view(), name="event-check-in"),
     re_path(
-        r"^events/(?P<event_id>[^/]+)/attendance/?$", check_in_apis.AttendanceApi.as_view(), name="event-attendance"
+        r"^events/(?P<event_id>[^/]+)/check-in/?$", check_in_apis.CheckInApi.as_view(), name="event-check-in"
     ),
     re_path(
-        r"^events/(?P<event_id>[^/]+)/attendees\.csv$", check_in_apis.AttendeesCsvApi.as_view(), name="event-attendees"
+        r"^events/(?P<event_id>[^/]+)/attendance/?$",
+        check_in_apis.AttendanceApi.as_view(),
+        name="event-attendance",
+    ),
+    re_path(
+        r"^events/(?P<event_id>[^/]+)/attendees\.csv$",
+        check_in_apis.AttendeesCsvApi.as_view(),
+        name="event-attendees",
     ),
 ]

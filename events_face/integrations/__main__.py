@@ -1,7 +1,7 @@
 """Run an emulator of an upstream service.
 
-    python -m events_face.integrations notifications --port 8102 --token T
-    python -m events_face.integrations provider --port 8101 --events N --seed S --token T
+python -m events_face.integrations notifications --port 8102 --token T
+python -m events_face.integrations provider --port 8101 --events N --seed S --token T
 """
 
 import sys

@@ -156,7 +156,9 @@ class RetryPolicy:
         backoff = min(self.max_seconds, self.base_seconds * 2 ** min(max(attempt - 1, 0), 32))
         delay = backoff / 2 + random.uniform(0, backoff / 2)
         if retry_after is not None:
-            limit = self.max_seconds if self.retry_after_limit_seconds is None else self.retry_after_limit_seconds
+            limit = (
+                self.max_seconds if self.retry_after_limit_seconds is None else self.retry_after_limit_seconds
+            )
             delay = max(delay, min(retry_after, limit))
         return delay
 

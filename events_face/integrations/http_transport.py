@@ -139,7 +139,9 @@ class _Budget:
 _budget: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar("upstream_budget", default=None)
 
 
-def _bounded(operation: Callable[[float | None], Any], timeout: float | None, timed_out: type[Exception]) -> Any:
+def _bounded(
+    operation: Callable[[float | None], Any], timeout: float | None, timed_out: type[Exception]
+) -> Any:
     """Run a socket operation that is safe to repeat after a timeout (a read), within the budget.
 
     The operation waits at most for what is left of the request's deadline and of

@@ -58,4 +58,6 @@ class RedactingGunicornLogger(GunicornLogger):
     """gunicorn's logger, its access-log atoms (request line, path, referer...) redacted."""
 
     def atoms(self, resp, req, environ, request_time):
-        return {name: _redacted(value) for name, value in super().atoms(resp, req, environ, request_time).items()}
+        return {
+            name: _redacted(value) for name, value in super().atoms(resp, req, environ, request_time).items()
+        }

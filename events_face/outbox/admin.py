@@ -15,7 +15,16 @@ from events_face.outbox.services import outbox_requeue_failed
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "topic", "created_at", "sent", "sent_at", "attempts", "next_attempt_at", "failed_at"]
+    list_display = [
+        "id",
+        "topic",
+        "created_at",
+        "sent",
+        "sent_at",
+        "attempts",
+        "next_attempt_at",
+        "failed_at",
+    ]
     list_filter = ["sent", "topic", ("failed_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "payload__email"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
@@ -39,6 +48,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         count = outbox_requeue_failed(ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
-            gettext("%(count)d failed message(s) put back in the queue; the worker will send them.") % {"count": count},
+            gettext("%(count)d failed message(s) put back in the queue; the worker will send them.")
+            % {"count": count},
             messages.SUCCESS if count else messages.WARNING,
         )

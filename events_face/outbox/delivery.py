@@ -72,9 +72,7 @@ def request_budget_seconds() -> float:
     return REQUEST_BUDGET_TIMEOUTS * settings.OUTBOX_HTTP_TIMEOUT
 
 
-def batch_claim(
-    *, lease_owner: str, limit: int, due_before: datetime | None = None
-) -> list[OutboxMessage]:
+def batch_claim(*, lease_owner: str, limit: int, due_before: datetime | None = None) -> list[OutboxMessage]:
     """Lease up to `limit` due messages to `lease_owner` (rules 1 and 2 above)."""
     now = timezone.now()
     due_before = min(due_before, now) if due_before else now

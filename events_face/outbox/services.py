@@ -70,7 +70,9 @@ def outbox_messages_create(messages: Iterable[tuple[uuid.UUID, str, dict[str, An
         for field in fields
         if field.name not in per_row
     }
-    id_field, topic_field, payload_field = (OutboxMessage._meta.get_field(name) for name in ("id", "topic", "payload"))
+    id_field, topic_field, payload_field = (
+        OutboxMessage._meta.get_field(name) for name in ("id", "topic", "payload")
+    )
     columns = [id_field.column, topic_field.column, payload_field.column, *defaults]
     quote = connection.ops.quote_name
     row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -90,7 +92,9 @@ def outbox_messages_create(messages: Iterable[tuple[uuid.UUID, str, dict[str, An
     with connection.cursor() as cursor:
         for start in range(0, len(rows), OUTBOX_INSERT_BATCH):
             batch = rows[start : start + OUTBOX_INSERT_BATCH]
-            cursor.execute(insert + ", ".join([row_sql] * len(batch)), [value for row in batch for value in row])
+            cursor.execute(
+                insert + ", ".join([row_sql] * len(batch)), [value for row in batch for value in row]
+            )
         if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
     return len(rows)

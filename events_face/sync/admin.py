@@ -5,7 +5,19 @@ from events_face.sync.models import SkippedRecord, SyncLease, SyncRun
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["started_at", "mode", "since_date", "status", "created", "updated", "unchanged", "skipped", "too_old", "pages", "finished_at"]
+    list_display = [
+        "started_at",
+        "mode",
+        "since_date",
+        "status",
+        "created",
+        "updated",
+        "unchanged",
+        "skipped",
+        "too_old",
+        "pages",
+        "finished_at",
+    ]
     list_filter = ["status", "mode"]
     search_fields = ["error"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]

@@ -9,7 +9,9 @@ from prometheus_client import Counter
 
 # mode: incremental, all, date (SyncRun.Mode).
 RUNS = Counter(
-    "events_face_sync_runs", "Finished sync runs, by mode and outcome (succeeded, failed).", ["mode", "outcome"]
+    "events_face_sync_runs",
+    "Finished sync runs, by mode and outcome (succeeded, failed).",
+    ["mode", "outcome"],
 )
 PAGES = Counter("events_face_sync_pages", "Provider pages applied, by mode.", ["mode"])
 RECORDS = Counter(

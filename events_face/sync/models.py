@@ -24,10 +24,16 @@ class SyncRun(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RUNNING)
     created = models.PositiveIntegerField(_("created"), default=0, help_text=_("Events created."))
     updated = models.PositiveIntegerField(_("updated"), default=0, help_text=_("Events updated."))
-    unchanged = models.PositiveIntegerField(_("unchanged"), default=0, help_text=_("Events already up to date."))
-    skipped = models.PositiveIntegerField(_("skipped"), default=0, help_text=_("Provider records skipped as invalid."))
+    unchanged = models.PositiveIntegerField(
+        _("unchanged"), default=0, help_text=_("Events already up to date.")
+    )
+    skipped = models.PositiveIntegerField(
+        _("skipped"), default=0, help_text=_("Provider records skipped as invalid.")
+    )
     too_old = models.PositiveIntegerField(
-        _("too old"), default=0, help_text=_("Valid records of events past the cleanup horizon (CLEANUP_AFTER_DAYS): not imported.")
+        _("too old"),
+        default=0,
+        help_text=_("Valid records of events past the cleanup horizon (CLEANUP_AFTER_DAYS): not imported."),
     )
     pages = models.PositiveIntegerField(_("pages"), default=0)
     error = models.TextField(_("error"), blank=True, default="")
@@ -62,7 +68,11 @@ class SkippedRecord(models.Model):
     first_skipped_at = models.DateTimeField(_("first skipped at"))
     last_skipped_at = models.DateTimeField(_("last skipped at"))
     last_run = models.ForeignKey(
-        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="skipped_records",
+        SyncRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="skipped_records",
         verbose_name=_("last run"),
     )
 

@@ -168,9 +168,7 @@ def event_record_parse(raw: Any) -> EventRecord:
             name=_name(raw.get("name"), "name", EVENT_NAME_MAX_LENGTH),
             place=_place(raw.get("place")),
             event_time=_datetime(raw.get("event_time"), "event_time"),
-            registration_deadline=None
-            if deadline is None
-            else _datetime(deadline, "registration_deadline"),
+            registration_deadline=None if deadline is None else _datetime(deadline, "registration_deadline"),
             status=status,
             changed_at=_datetime(raw.get("changed_at"), "changed_at"),
         )

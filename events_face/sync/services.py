@@ -135,4 +135,3 @@ def sync_run_execute(
         sync_run_finish(run=run, error=f"{type(exc).__name__}: {exc}")
         raise
     return sync_run_finish(run=run)
-

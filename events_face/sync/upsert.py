@@ -280,7 +280,9 @@ def _events_upsert(records: list[EventRecord]) -> tuple[int, int, int, list[Even
     return created, updated, unchanged, notices
 
 
-def _change_notice(record: EventRecord, *, current: dict[str, Any], values: dict[str, Any]) -> EventChange | None:
+def _change_notice(
+    record: EventRecord, *, current: dict[str, Any], values: dict[str, Any]
+) -> EventChange | None:
     """What registrants are told of this update: a new time, a new venue, a cancellation; or None."""
     cancelled = values["status"] == Event.Status.CANCELLED and current["status"] != Event.Status.CANCELLED
     moved = current["event_time"] != values["event_time"]

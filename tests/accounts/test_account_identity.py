@@ -46,7 +46,10 @@ def sign_up_together(url: str, bodies: list[dict]) -> list[httpx.Response]:
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_sign_ups_of_case_variants_make_exactly_one_account(live_server):
     names = ["EVEX", "evEx", "Evex", "eVEX", "evex", "EVEx", "ｅｖｅｘ", "ＥＶＥＸ"]
-    bodies = [{"username": name, "email": f"evex{i}@example.com", "password": PASSWORD} for i, name in enumerate(names)]
+    bodies = [
+        {"username": name, "email": f"evex{i}@example.com", "password": PASSWORD}
+        for i, name in enumerate(names)
+    ]
 
     responses = sign_up_together(f"{live_server.url}/api/auth/register", bodies)
 
@@ -61,7 +64,11 @@ def test_simultaneous_sign_ups_of_case_variants_make_exactly_one_account(live_se
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_sign_ups_with_one_email_in_several_cases_make_exactly_one_account(live_server):
     bodies = [
-        {"username": f"eve{i}", "email": "Eve@Example.com" if i % 2 else "eve@example.COM", "password": PASSWORD}
+        {
+            "username": f"eve{i}",
+            "email": "Eve@Example.com" if i % 2 else "eve@example.COM",
+            "password": PASSWORD,
+        }
         for i in range(CLIENTS)
     ]
 
@@ -86,7 +93,9 @@ def test_a_fullwidth_username_is_the_same_as_its_ascii_form(api_client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("typed, stored", [("Ada", "ada"), ("ＡＤＡ", "ada"), ("Zoë", "zoë"), ("ÉLODIE", "élodie")])
+@pytest.mark.parametrize(
+    "typed, stored", [("Ada", "ada"), ("ＡＤＡ", "ada"), ("Zoë", "zoë"), ("ÉLODIE", "élodie")]
+)
 def test_a_username_is_stored_normalised_and_lowercased(api_client, typed, stored):
     response = register(api_client, username=typed)
 

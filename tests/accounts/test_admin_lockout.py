@@ -32,7 +32,8 @@ def admin_login(client, username: str, password: str, address: str = ATTACKER, *
 def lock_out(client, username: str = "root", address: str = ATTACKER):
     """Fail the admin login as often as the limit allows; the last answer is the lockout."""
     answers = [
-        admin_login(client, username, f"guess-{i}", address) for i in range(django_settings.AXES_FAILURE_LIMIT)
+        admin_login(client, username, f"guess-{i}", address)
+        for i in range(django_settings.AXES_FAILURE_LIMIT)
     ]
     assert [a.status_code for a in answers[:-1]] == [200] * (len(answers) - 1)
     return answers[-1]
@@ -112,7 +113,9 @@ def test_behind_a_proxy_the_address_the_proxy_saw_is_counted(client, root, setti
 def test_the_lockout_ends_after_the_cool_off(client, root):
     lock_out(client)
     # The cool-off has passed: the failures are older than AXES_COOLOFF_TIME.
-    AccessAttempt.objects.update(attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16))
+    AccessAttempt.objects.update(
+        attempt_time=AccessAttempt.objects.get().attempt_time - timedelta(minutes=16)
+    )
 
     response = admin_login(client, "root", ROOT_PASSWORD)
 
@@ -133,7 +136,10 @@ def test_a_successful_login_starts_the_count_again(client, root):
 def test_failed_api_logins_answer_401_and_count_nothing_for_the_admin(api_client, root):
     answers = [
         api_client.post(
-            "/api/auth/login", {"username": "root", "password": f"guess-{i}"}, format="json", REMOTE_ADDR=ATTACKER
+            "/api/auth/login",
+            {"username": "root", "password": f"guess-{i}"},
+            format="json",
+            REMOTE_ADDR=ATTACKER,
         )
         for i in range(django_settings.AXES_FAILURE_LIMIT * 2)
     ]
@@ -147,8 +153,15 @@ def test_failed_api_logins_answer_401_and_count_nothing_for_the_admin(api_client
 def test_the_api_login_works_for_a_username_locked_out_of_the_admin(client, api_client, root):
     lock_out(client)
 
-    right = api_client.post("/api/auth/login", {"username": "root", "password": ROOT_PASSWORD}, format="json", REMOTE_ADDR=ATTACKER)
-    wrong = api_client.post("/api/auth/login", {"username": "root", "password": "guess"}, format="json", REMOTE_ADDR=ATTACKER)
+    right = api_client.post(
+        "/api/auth/login",
+        {"username": "root", "password": ROOT_PASSWORD},
+        format="json",
+        REMOTE_ADDR=ATTACKER,
+    )
+    wrong = api_client.post(
+        "/api/auth/login", {"username": "root", "password": "guess"}, format="json", REMOTE_ADDR=ATTACKER
+    )
 
     assert right.status_code == 200
     assert set(right.json()) == {"access", "refresh"}
@@ -161,7 +174,10 @@ def test_an_ordinary_users_api_login_is_not_slowed_by_the_admin_lockout(api_clie
     lock_out(client, username="grace")
 
     response = api_client.post(
-        "/api/auth/login", {"username": "grace", "password": "correct-horse-battery-9"}, format="json", REMOTE_ADDR=ATTACKER
+        "/api/auth/login",
+        {"username": "grace", "password": "correct-horse-battery-9"},
+        format="json",
+        REMOTE_ADDR=ATTACKER,
     )
 
     assert response.status_code == 200

@@ -70,7 +70,9 @@ def test_invalid_sign_up_input_gets_field_errors(api_client, body):
     assert response.json()["error"]["fields"]
 
 
-@pytest.mark.parametrize("path", ["/api/auth/login", "/api/auth/login/", "/api/auth/token/", "/api/auth/token"])
+@pytest.mark.parametrize(
+    "path", ["/api/auth/login", "/api/auth/login/", "/api/auth/token/", "/api/auth/token"]
+)
 def test_login_and_token_return_a_pair_for_the_right_password(api_client, path):
     make_user("grace", password=PASSWORD)
 

@@ -77,7 +77,10 @@ def test_a_password_change_ends_every_other_session_and_keeps_the_callers(api_cl
         refused = api_client.post("/api/auth/token/refresh/", {"refresh": old["refresh"]}, format="json")
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "token_not_valid"
-    assert api_client.post("/api/auth/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code == 200
+    assert (
+        api_client.post("/api/auth/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code
+        == 200
+    )
     assert authorised(fresh["access"]).get("/api/auth/me").status_code == 200
     # The new password logs in; the old one no longer does.
     login(api_client, "ada", NEW_PASSWORD)
@@ -86,20 +89,28 @@ def test_a_password_change_ends_every_other_session_and_keeps_the_callers(api_cl
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language, message", [(None, "The current password is wrong."), ("ru", "Текущий пароль неверен.")])
+@pytest.mark.parametrize(
+    "language, message", [(None, "The current password is wrong."), ("ru", "Текущий пароль неверен.")]
+)
 def test_a_wrong_current_password_changes_nothing(api_client, language, message):
     make_user("ada")
     pair = login(api_client, "ada")
     headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
 
     response = authorised(pair["access"]).post(
-        "/api/auth/password/", {"old_password": "wrong", "new_password": NEW_PASSWORD}, format="json", **headers
+        "/api/auth/password/",
+        {"old_password": "wrong", "new_password": NEW_PASSWORD},
+        format="json",
+        **headers,
     )
 
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "wrong_password"
     assert response.json()["error"]["fields"] == {"old_password": [message]}
-    assert api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code == 200
+    assert (
+        api_client.post("/api/auth/token/refresh/", {"refresh": pair["refresh"]}, format="json").status_code
+        == 200
+    )
 
 
 @pytest.mark.django_db
@@ -124,7 +135,9 @@ def test_a_password_change_needs_both_fields_and_a_token(api_client):
     client = authorised(login(api_client, "ada")["access"])
 
     missing = client.post("/api/auth/password/", {}, format="json")
-    anonymous = api_client.post("/api/auth/password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json")
+    anonymous = api_client.post(
+        "/api/auth/password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json"
+    )
 
     assert missing.status_code == 400
     assert set(missing.json()["error"]["fields"]) == {"old_password", "new_password"}
@@ -136,7 +149,10 @@ def test_a_refresh_racing_a_password_change_leaves_no_old_session(live_server):
     """Each request in its own server thread and connection: only the row lock orders them."""
     make_user("ada")
     base = live_server.url
-    sessions = [httpx.post(f"{base}/api/auth/login", json={"username": "ada", "password": PASSWORD}).json() for _ in range(4)]
+    sessions = [
+        httpx.post(f"{base}/api/auth/login", json={"username": "ada", "password": PASSWORD}).json()
+        for _ in range(4)
+    ]
     barrier = Barrier(len(sessions) + 1)
 
     def refresh(session) -> httpx.Response:
@@ -161,5 +177,8 @@ def test_a_refresh_racing_a_password_change_leaves_no_old_session(live_server):
     survivors = [changed.result().json()["refresh"]]
     survivors += [r.json()["refresh"] for r in refreshed if r.status_code == 200]
     # Whatever order the database chose, only the password change's own pair still refreshes.
-    answers = [httpx.post(f"{base}/api/auth/token/refresh/", json={"refresh": token}).status_code for token in survivors]
+    answers = [
+        httpx.post(f"{base}/api/auth/token/refresh/", json={"refresh": token}).status_code
+        for token in survivors
+    ]
     assert answers == [200] + [401] * (len(survivors) - 1)

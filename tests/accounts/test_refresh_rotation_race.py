@@ -34,7 +34,9 @@ def refresh_together(url: str, refresh: str) -> list[httpx.Response]:
 
 def test_exactly_one_of_simultaneous_refreshes_of_one_token_succeeds(live_server):
     make_user("ada", password=PASSWORD)
-    pair = httpx.post(f"{live_server.url}/api/auth/login", json={"username": "ada", "password": PASSWORD}).json()
+    pair = httpx.post(
+        f"{live_server.url}/api/auth/login", json={"username": "ada", "password": PASSWORD}
+    ).json()
 
     responses = refresh_together(f"{live_server.url}/api/auth/token/refresh/", pair["refresh"])
 
@@ -50,7 +52,9 @@ def test_exactly_one_of_simultaneous_refreshes_of_one_token_succeeds(live_server
 
 def test_a_refresh_racing_a_logout_of_the_same_token_cannot_both_succeed(live_server):
     make_user("ada", password=PASSWORD)
-    pair = httpx.post(f"{live_server.url}/api/auth/login", json={"username": "ada", "password": PASSWORD}).json()
+    pair = httpx.post(
+        f"{live_server.url}/api/auth/login", json={"username": "ada", "password": PASSWORD}
+    ).json()
     barrier = Barrier(2)
 
     def post(path: str) -> httpx.Response:

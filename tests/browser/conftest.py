@@ -94,7 +94,9 @@ def browser_page(chromium, live_server) -> Iterator[WatchedPage]:
             watched.problems.append(f"console error: {message.text}")
 
     context.route("**/*", only_this_site)
-    context.expose_function("reportCspViolation", lambda text: watched.problems.append(f"CSP violation: {text}"))
+    context.expose_function(
+        "reportCspViolation", lambda text: watched.problems.append(f"CSP violation: {text}")
+    )
     context.add_init_script(REPORT_CSP_VIOLATIONS)
     watched.page.on("console", console_error)
     watched.page.on("pageerror", lambda error: watched.problems.append(f"script error: {error}"))

@@ -18,8 +18,20 @@ def staff_user():
 @pytest.mark.parametrize(
     "locale, title, log_in, username_label, index_heading",
     [
-        ("ru-RU", "Администрирование Events Face", "Войти", "Имя пользователя:", "Каталог, регистрации и рассылка"),
-        ("en-US", "Events Face administration", "Log in", "Username:", "Catalogue, registrations and deliveries"),
+        (
+            "ru-RU",
+            "Администрирование Events Face",
+            "Войти",
+            "Имя пользователя:",
+            "Каталог, регистрации и рассылка",
+        ),
+        (
+            "en-US",
+            "Events Face administration",
+            "Log in",
+            "Username:",
+            "Catalogue, registrations and deliveries",
+        ),
     ],
 )
 def test_the_admin_speaks_the_browser_language_under_the_product_name(

@@ -34,7 +34,11 @@ def test_feed_tokens_are_redacted_from_every_log_line(tmp_path, log_format):
             unknown = secrets.token_urlsafe(32)
             assert http.get(f"/api/calendar/{unknown}.ics").status_code == 404
         # The last request's access line is written after its answer: wait for it.
-        wait_until(lambda: server.log_path.read_text().count("/api/calendar/") >= 4, timeout=30, message="access lines")
+        wait_until(
+            lambda: server.log_path.read_text().count("/api/calendar/") >= 4,
+            timeout=30,
+            message="access lines",
+        )
     finally:
         server.stop()
 

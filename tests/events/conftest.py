@@ -8,6 +8,8 @@ from tests.support.sync import TOKEN, Provider
 
 @pytest.fixture
 def provider():
-    emulator = emulator_start("provider", "--events", "30", "--seed", "11", "--token", TOKEN, "--page-size", "10")
+    emulator = emulator_start(
+        "provider", "--events", "30", "--seed", "11", "--token", TOKEN, "--page-size", "10"
+    )
     yield Provider(emulator)
     emulator.stop()

@@ -4,21 +4,19 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Group
 from django.http import StreamingHttpResponse
 from rest_framework.test import APIClient
 
 from events_face.events import check_in
 from events_face.events.check_in_apis import spreadsheet_safe
-from tests.support.factories import bearer, make_event, make_registration, make_user
+from tests.support.factories import bearer, make_check_in_staff, make_event, make_registration, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def door() -> APIClient:
-    user = make_user()
-    user.groups.add(Group.objects.get(name="Check-in staff"))
+    user = make_check_in_staff()
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(user))
     return client

@@ -38,7 +38,9 @@ def test_get_describes_and_post_cancels_without_an_account(api_client):
     event = make_event(capacity=1)
     seated = make_registration(event_id=event.id)
     waiting = make_registration(event_id=event.id, waitlist=True)
-    path = link_in(OutboxMessage.objects.get(topic="registration.created")).split("://", 1)[1].split("/", 1)[1]
+    path = (
+        link_in(OutboxMessage.objects.get(topic="registration.created")).split("://", 1)[1].split("/", 1)[1]
+    )
 
     described = api_client.get(f"/{path}")
     cancelled = api_client.post(f"/{path}")
@@ -65,7 +67,10 @@ def test_a_forged_altered_or_foreign_token_is_404(api_client, token):
         "foreign salt": signing.dumps(str(registration.id)),
     }[token]
 
-    for response in [api_client.get(f"{CANCEL_LINK_PATH}{token}/"), api_client.post(f"{CANCEL_LINK_PATH}{token}/")]:
+    for response in [
+        api_client.get(f"{CANCEL_LINK_PATH}{token}/"),
+        api_client.post(f"{CANCEL_LINK_PATH}{token}/"),
+    ]:
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
     assert Registration.objects.get(pk=registration.pk).status == "confirmed"

@@ -4,14 +4,21 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Registration
-from tests.support.factories import bearer, make_event, make_registration, make_staff_user, make_user
+from tests.support.factories import (
+    bearer,
+    make_check_in_staff,
+    make_event,
+    make_registration,
+    make_staff_user,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +26,7 @@ CHECK_IN_STAFF = "Check-in staff"
 
 
 def staff_member():
-    user = make_user()
-    user.groups.add(Group.objects.get(name=CHECK_IN_STAFF))
-    return user
+    return make_check_in_staff()
 
 
 def client_of(user) -> APIClient:
@@ -94,7 +99,9 @@ def test_a_waitlisted_person_has_no_code_to_check_in(door):
     assert response.status_code == 400  # an empty code is bad input, not a lookup
 
 
-@pytest.mark.parametrize("starts_in", [timedelta(hours=25), timedelta(hours=-25)], ids=["too early", "too late"])
+@pytest.mark.parametrize(
+    "starts_in", [timedelta(hours=25), timedelta(hours=-25)], ids=["too early", "too late"]
+)
 def test_outside_the_window_check_in_is_closed(door, starts_in):
     registration = make_registration(event_id=event_soon().id)
     event = registration.event
@@ -113,7 +120,10 @@ def test_the_window_follows_its_settings(door, settings):
     registration = make_registration(event_id=event_soon().id)  # starts in an hour
     settings.CHECK_IN_OPENS_HOURS = 0.5
 
-    assert scan(door, registration.event_id, registration.confirmation_code).json()["error"]["code"] == "check_in_closed"
+    assert (
+        scan(door, registration.event_id, registration.confirmation_code).json()["error"]["code"]
+        == "check_in_closed"
+    )
     settings.CHECK_IN_OPENS_HOURS = 2
     assert scan(door, registration.event_id, registration.confirmation_code).status_code == 200
 
@@ -164,7 +174,9 @@ def test_bad_input_is_a_400_and_checks_nobody_in(door, body):
     assert not Registration.objects.filter(checked_in_at__isnull=False).exists()
 
 
-@pytest.mark.parametrize("event_id", [lambda: uuid.uuid4(), lambda: "not-a-uuid"], ids=["unknown", "malformed"])
+@pytest.mark.parametrize(
+    "event_id", [lambda: uuid.uuid4(), lambda: "not-a-uuid"], ids=["unknown", "malformed"]
+)
 def test_an_unknown_event_is_a_404(door, event_id):
     response = scan(door, event_id(), "123456")
 
@@ -194,7 +206,13 @@ def test_attendance_counts_each_status_and_the_checked_in(door):
     response = door.get(f"/api/events/{event.id}/attendance/")
 
     assert response.status_code == 200
-    assert response.json() == {"capacity": 2, "confirmed": 2, "waitlisted": 0, "cancelled": 1, "checked_in": 1}
+    assert response.json() == {
+        "capacity": 2,
+        "confirmed": 2,
+        "waitlisted": 0,
+        "cancelled": 1,
+        "checked_in": 1,
+    }
 
 
 def test_attendance_is_for_staff_only():

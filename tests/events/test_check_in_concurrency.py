@@ -6,11 +6,10 @@ from threading import Barrier
 
 import httpx
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from events_face.events.models import Registration
-from tests.support.factories import bearer, make_event, make_registration, make_user
+from tests.support.factories import bearer, make_check_in_staff, make_event, make_registration
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,16 +22,16 @@ def test_simultaneous_scans_of_one_code_check_in_exactly_once(live_server):
     )
     staff = []
     for _ in range(3):  # several doors
-        user = make_user()
-        user.groups.add(Group.objects.get(name="Check-in staff"))
-        staff.append(bearer(user))
+        staff.append(bearer(make_check_in_staff()))
     url = f"{live_server.url}/api/events/{registration.event_id}/check-in/"
     barrier = Barrier(SCANS)
 
     def scan(n: int) -> httpx.Response:
         with httpx.Client(timeout=60) as client:
             barrier.wait()
-            return client.post(url, json={"code": registration.confirmation_code}, headers={"Authorization": staff[n % 3]})
+            return client.post(
+                url, json={"code": registration.confirmation_code}, headers={"Authorization": staff[n % 3]}
+            )
 
     with ThreadPoolExecutor(max_workers=SCANS) as pool:
         responses = list(pool.map(scan, range(SCANS)))

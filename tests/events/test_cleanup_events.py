@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def register(event: Event, email: str) -> Registration:
-    return Registration.objects.create(event=event, full_name="Reg", email=email, confirmation_code="000000")
+    # A code of its own: a code names one registration of its event.
+    code = f"{Registration.objects.filter(event=event).count():06d}"
+    return Registration.objects.create(event=event, full_name="Reg", email=email, confirmation_code=code)
 
 
 def days_ago(days: float):

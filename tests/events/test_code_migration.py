@@ -2,6 +2,7 @@
 of a shared code get a new one, and their notification again with it."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -11,7 +12,6 @@ from events_face.outbox.models import OutboxMessage
 from tests.support.factories import make_event, make_user
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
 
 
 def graph():
@@ -35,18 +35,33 @@ def migrate(target):
 def test_shared_codes_are_replaced_for_all_but_the_first_holder_who_is_told_again():
     event, other_event = make_event(), make_event()
     user = make_user()
-    (before,) = [parent for parent in graph().node_map[check_in_migration()].parents if parent.key[0] == "events"]
+    (before,) = [
+        parent for parent in graph().node_map[check_in_migration()].parents if parent.key[0] == "events"
+    ]
     old = migrate(before.key)
     try:
         Historical = old.get_model("events", "Registration")
         now = timezone.now()
         rows = [
-            Historical.objects.create(event_id=event.id, user_id=user.id, full_name=f"Holder {n}", email=f"h{n}@example.com",
-                                      confirmation_code="111111", created_at=now, status=status)
+            Historical.objects.create(
+                event_id=event.id,
+                user_id=user.id,
+                full_name=f"Holder {n}",
+                email=f"h{n}@example.com",
+                confirmation_code="111111",
+                created_at=now,
+                status=status,
+            )
             for n, status in enumerate(["confirmed", "confirmed", "cancelled"])
         ]
-        Historical.objects.create(event_id=other_event.id, user_id=user.id, full_name="Elsewhere", email="e@example.com",
-                                  confirmation_code="111111", created_at=now)
+        Historical.objects.create(
+            event_id=other_event.id,
+            user_id=user.id,
+            full_name="Elsewhere",
+            email="e@example.com",
+            confirmation_code="111111",
+            created_at=now,
+        )
         Historical.objects.filter(pk=rows[0].pk).update(created_at=now.replace(year=now.year - 1))
     finally:
         (latest,) = graph().leaf_nodes("events")
@@ -55,6 +70,8 @@ def test_shared_codes_are_replaced_for_all_but_the_first_holder_who_is_told_agai
     codes = dict(Registration.objects.values_list("full_name", "confirmation_code"))
     assert codes["Holder 0"] == "111111" and codes["Elsewhere"] == "111111"
     assert len({codes["Holder 0"], codes["Holder 1"], codes["Holder 2"]}) == 3
+    staff = Group.objects.get(name="Check-in staff")  # made by the same migration
+    assert list(staff.permissions.values_list("codename", flat=True)) == ["check_in"]
     (resent,) = OutboxMessage.objects.all()  # the cancelled holder is not written to
     assert resent.payload["email"] == "h1@example.com"
     assert resent.payload["message"].endswith(codes["Holder 1"])

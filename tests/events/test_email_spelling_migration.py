@@ -27,7 +27,9 @@ def migrate(target):
 
 def registration(model, event, email: str):
     """A row as the schema before the migration holds it (`model`: the model there, not today's)."""
-    return model.objects.create(event_id=event.pk, full_name="Someone", email=email, confirmation_code="000000")
+    return model.objects.create(
+        event_id=event.pk, full_name="Someone", email=email, confirmation_code="000000"
+    )
 
 
 def test_unicode_and_decomposed_domains_are_respelled_unless_that_makes_a_duplicate():

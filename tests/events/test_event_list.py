@@ -162,7 +162,9 @@ def test_pagination_visits_every_event_once_even_when_times_tie(auth_client):
 
     items = collect(auth_client, "/api/events/?page_size=4")
 
-    assert [item["id"] for item in items] == [item["id"] for item in sorted(items, key=lambda i: (i["event_time"], i["id"]))]
+    assert [item["id"] for item in items] == [
+        item["id"] for item in sorted(items, key=lambda i: (i["event_time"], i["id"]))
+    ]
     assert len(items) == len(made)
     assert {item["id"] for item in items} == made
 
@@ -286,7 +288,11 @@ def test_dates_beyond_what_can_be_stored_are_400(auth_client, query):
 def test_pages_of_events_at_the_earliest_storable_date_link_to_each_other(auth_client):
     """The cursor accepts every date the sync may store (`core/storable_dates.py`), year 1 included."""
     for day in range(3):
-        make_event(name=f"antiquity {day}", event_time=EARLIEST_MOMENT + timedelta(days=day), registration_deadline=None)
+        make_event(
+            name=f"antiquity {day}",
+            event_time=EARLIEST_MOMENT + timedelta(days=day),
+            registration_deadline=None,
+        )
 
     items = collect(auth_client, "/api/events/?date_to=0002-01-01&status=all&page_size=1")
 

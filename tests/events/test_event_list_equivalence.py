@@ -92,7 +92,9 @@ def list_queries(draw, venues: list[Venue], events: list[Event]) -> QueryDict:
     """
     query = QueryDict(mutable=True)
     if sometimes(draw):
-        statuses = draw(st.lists(st.sampled_from([*Event.Status.values, ALL_STATUSES]), min_size=1, max_size=3))
+        statuses = draw(
+            st.lists(st.sampled_from([*Event.Status.values, ALL_STATUSES]), min_size=1, max_size=3)
+        )
         query["status"] = ",".join(statuses)
     days = st.integers(min_value=-3, max_value=3).map(lambda offset: TODAY + timedelta(days=offset))
     date_from = draw(days) if sometimes(draw) else None
@@ -154,7 +156,9 @@ def reference_fetch(filters: dict, *, cursor: Cursor | None, size: int, now: dat
     events = reference_list(filters, now=now)
     if cursor is not None:
         descending = filters.get("ordering") == "-event_time"
-        events = keyset_beyond(events, time_field="event_time", cursor=cursor, after=descending == cursor.backwards)
+        events = keyset_beyond(
+            events, time_field="event_time", cursor=cursor, after=descending == cursor.backwards
+        )
         if cursor.backwards:
             events = events.reverse()
     return as_rows(events[: size + 1])
@@ -217,9 +221,18 @@ def test_a_date_filter_holds_whole_utc_days_at_their_edges():
     """The reference's `event_time__date` and the SQL's half-open bounds agree on midnight itself."""
     day = date(2026, 6, 16)
     edge = datetime.combine(day, time.min, tzinfo=UTC)
-    for offset in (timedelta(microseconds=-1), timedelta(0), timedelta(days=1, microseconds=-1), timedelta(days=1)):
+    for offset in (
+        timedelta(microseconds=-1),
+        timedelta(0),
+        timedelta(days=1, microseconds=-1),
+        timedelta(days=1),
+    ):
         Event.objects.create(
-            id=uuid.uuid4(), name=str(offset), event_time=edge + offset, status="published", provider_changed_at=NOW
+            id=uuid.uuid4(),
+            name=str(offset),
+            event_time=edge + offset,
+            status="published",
+            provider_changed_at=NOW,
         )
     filters = {"date_from": day, "date_to": day, "status": [ALL_STATUSES]}
 

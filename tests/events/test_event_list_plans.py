@@ -140,9 +140,29 @@ def test_the_default_page_returns_exactly_the_events_open_for_registration():
     Event.objects.bulk_create(
         [
             Event(id=uuid.uuid4(), name="starts now", event_time=now, status="published", **edge),
-            Event(id=uuid.uuid4(), name="deadline now", event_time=now + timedelta(days=1), registration_deadline=now, status="new", **edge),
-            Event(id=uuid.uuid4(), name="deadline after start", event_time=now + timedelta(seconds=1), registration_deadline=now + timedelta(days=1), status="new", **edge),
-            Event(id=uuid.uuid4(), name="open, no deadline", event_time=now + timedelta(microseconds=1), status="published", **edge),
+            Event(
+                id=uuid.uuid4(),
+                name="deadline now",
+                event_time=now + timedelta(days=1),
+                registration_deadline=now,
+                status="new",
+                **edge,
+            ),
+            Event(
+                id=uuid.uuid4(),
+                name="deadline after start",
+                event_time=now + timedelta(seconds=1),
+                registration_deadline=now + timedelta(days=1),
+                status="new",
+                **edge,
+            ),
+            Event(
+                id=uuid.uuid4(),
+                name="open, no deadline",
+                event_time=now + timedelta(microseconds=1),
+                status="published",
+                **edge,
+            ),
         ]
     )
 
@@ -180,7 +200,9 @@ def test_the_name_search_reads_the_trigram_index_on_postgresql():
 def test_a_sync_that_changed_events_gathers_the_planner_statistics(provider):
     def times_analysed() -> int:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_stat_clear_snapshot(), pg_stat_get_analyze_count('events_event'::regclass)")
+            cursor.execute(
+                "SELECT pg_stat_clear_snapshot(), pg_stat_get_analyze_count('events_event'::regclass)"
+            )
             return cursor.fetchone()[1]
 
     before = times_analysed()
@@ -200,7 +222,9 @@ def test_the_planner_settings_go_with_the_page_statement_and_last_for_it_alone()
         event_page(size=PAGE)
 
     [statement] = queries.captured_queries
-    assert statement["sql"].startswith("SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SELECT")
+    assert statement["sql"].startswith(
+        "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off; SELECT"
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('enable_sort'), current_setting('enable_bitmapscan')")
         assert cursor.fetchone() == ("on", "on")

@@ -65,7 +65,9 @@ def test_a_registration_that_cannot_get_the_event_lock_is_503_busy_and_writes_no
     with event_lock_held_elsewhere(event):
         started = time.monotonic()
         response = auth_client.post(
-            f"/api/events/{event.id}/register/", {"full_name": "Ada", "email": "ada@example.com"}, format="json"
+            f"/api/events/{event.id}/register/",
+            {"full_name": "Ada", "email": "ada@example.com"},
+            format="json",
         )
 
     assert_busy(response, started)

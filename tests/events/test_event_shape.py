@@ -27,9 +27,21 @@ def documented(serializer_class, event: Event) -> list | dict:
 def events() -> list[Event]:
     now = timezone.now().replace(microsecond=0)
     return [
-        make_event(name="Plain", event_time=now + timedelta(days=3), venue=make_venue(name="Hall A"), capacity=40),
-        make_event(name="No venue, no deadline", event_time=now + timedelta(days=4, microseconds=123456), venue=None, registration_deadline=None),
-        make_event(name="Ünïcødé “quotes” \\ and </script>", event_time=now + timedelta(days=5), status=Event.Status.NEW, registration_deadline=now + timedelta(days=1, microseconds=5)),
+        make_event(
+            name="Plain", event_time=now + timedelta(days=3), venue=make_venue(name="Hall A"), capacity=40
+        ),
+        make_event(
+            name="No venue, no deadline",
+            event_time=now + timedelta(days=4, microseconds=123456),
+            venue=None,
+            registration_deadline=None,
+        ),
+        make_event(
+            name="Ünïcødé “quotes” \\ and </script>",
+            event_time=now + timedelta(days=5),
+            status=Event.Status.NEW,
+            registration_deadline=now + timedelta(days=1, microseconds=5),
+        ),
     ]
 
 

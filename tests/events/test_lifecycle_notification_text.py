@@ -19,12 +19,19 @@ from tests.support.factories import bearer, make_event, make_user
 
 NOON = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 LANGUAGES = [code for code, _name in django_settings.LANGUAGES]
-COMMON = {"email": "ada@example.com", "full_name": "Ada Lovelace", "event_name": "Compilers", "event_time": NOON}
+COMMON = {
+    "email": "ada@example.com",
+    "full_name": "Ada Lovelace",
+    "event_name": "Compilers",
+    "event_time": NOON,
+}
 
 
 def test_the_texts_in_english():
     joined = waitlist_joined_notification(notification_id=uuid.uuid4(), position=3, language="en", **COMMON)
-    promoted = promotion_notification(notification_id=uuid.uuid4(), confirmation_code="196995", language="en", **COMMON)
+    promoted = promotion_notification(
+        notification_id=uuid.uuid4(), confirmation_code="196995", language="en", **COMMON
+    )
     cancelled = cancellation_notification(notification_id=uuid.uuid4(), language="en", **COMMON)
 
     assert joined["message"] == (
@@ -35,7 +42,10 @@ def test_the_texts_in_english():
         "Hello, Ada Lovelace! A place has freed up: you are now registered for Compilers on "
         "4 December 2026 at 12:00 UTC. Your confirmation code: 196995"
     )
-    assert cancelled["message"] == "Hello, Ada Lovelace! Your registration for Compilers on 4 December 2026 at 12:00 UTC is cancelled."
+    assert (
+        cancelled["message"]
+        == "Hello, Ada Lovelace! Your registration for Compilers on 4 December 2026 at 12:00 UTC is cancelled."
+    )
 
 
 def test_the_texts_in_russian():
@@ -49,7 +59,9 @@ def test_the_texts_in_russian():
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_promotion_ends_with_its_code_in_every_language(language):
-    text = promotion_notification(notification_id=uuid.uuid4(), confirmation_code="196995", language=language, **COMMON)["message"]
+    text = promotion_notification(
+        notification_id=uuid.uuid4(), confirmation_code="196995", language=language, **COMMON
+    )["message"]
 
     assert text.split()[-1] == "196995"
     assert notification_secrets({"message": text}) == [text, "196995"]
@@ -67,9 +79,7 @@ def test_each_change_is_notified_once_in_the_registrations_language():
 
     english.post(f"/api/registrations/{seat['id']}/cancel/")
 
-    messages = {
-        (m.topic, m.payload["email"]): m.payload["message"] for m in OutboxMessage.objects.all()
-    }
+    messages = {(m.topic, m.payload["email"]): m.payload["message"] for m in OutboxMessage.objects.all()}
     assert set(messages) == {
         ("registration.created", "ada@example.com"),
         ("registration.cancelled", "ada@example.com"),
@@ -88,8 +98,13 @@ def test_the_new_errors_come_in_russian():
 
     missing = client.post(f"/api/registrations/{uuid.uuid4()}/cancel/")
     not_boolean = client.post(
-        f"/api/events/{make_event().id}/register/", {"full_name": "A", "email": "a@example.com", "waitlist": "yes"}, format="json"
+        f"/api/events/{make_event().id}/register/",
+        {"full_name": "A", "email": "a@example.com", "waitlist": "yes"},
+        format="json",
     )
 
-    assert missing.json()["error"] == {"code": "not_found", "message": "Регистрации с таким идентификатором нет."}
+    assert missing.json()["error"] == {
+        "code": "not_found",
+        "message": "Регистрации с таким идентификатором нет.",
+    }
     assert not_boolean.json()["error"]["fields"]["waitlist"] == ["Должно быть true или false."]

@@ -48,11 +48,31 @@ def test_russian_in_moscow_time(settings):
 @pytest.mark.parametrize(
     "zone, event_time, english, russian",
     [
-        ("UTC", datetime(2027, 5, 1, 9, 5, tzinfo=UTC), "1 May 2027 at 09:05 UTC", "1 мая 2027 г. в 09:05 (UTC)"),
-        ("Europe/Moscow", datetime(2027, 3, 31, 22, 30, tzinfo=UTC), "1 April 2027 at 01:30 MSK", "1 апреля 2027 г. в 01:30 (MSK)"),
-        ("Europe/Berlin", datetime(2027, 7, 15, 12, tzinfo=UTC), "15 July 2027 at 14:00 CEST", "15 июля 2027 г. в 14:00 (CEST)"),
+        (
+            "UTC",
+            datetime(2027, 5, 1, 9, 5, tzinfo=UTC),
+            "1 May 2027 at 09:05 UTC",
+            "1 мая 2027 г. в 09:05 (UTC)",
+        ),
+        (
+            "Europe/Moscow",
+            datetime(2027, 3, 31, 22, 30, tzinfo=UTC),
+            "1 April 2027 at 01:30 MSK",
+            "1 апреля 2027 г. в 01:30 (MSK)",
+        ),
+        (
+            "Europe/Berlin",
+            datetime(2027, 7, 15, 12, tzinfo=UTC),
+            "15 July 2027 at 14:00 CEST",
+            "15 июля 2027 г. в 14:00 (CEST)",
+        ),
         # A zone without an abbreviation of its own is named by its offset.
-        ("Asia/Almaty", DECEMBER_4_NOON_UTC, "4 December 2026 at 17:00 UTC+05", "4 декабря 2026 г. в 17:00 (UTC+05)"),
+        (
+            "Asia/Almaty",
+            DECEMBER_4_NOON_UTC,
+            "4 December 2026 at 17:00 UTC+05",
+            "4 декабря 2026 г. в 17:00 (UTC+05)",
+        ),
     ],
 )
 def test_the_time_is_shown_in_the_display_zone_and_names_it(settings, zone, event_time, english, russian):

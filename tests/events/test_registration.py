@@ -253,7 +253,9 @@ def test_registrations_list_shows_only_the_callers_own(auth_client, api_client):
     response = auth_client.get("/api/registrations")
 
     assert response.status_code == 200
-    assert [(r["email"], r["event_name"]) for r in response.json()["results"]] == [("ada@example.com", "Mine")]
+    assert [(r["email"], r["event_name"]) for r in response.json()["results"]] == [
+        ("ada@example.com", "Mine")
+    ]
 
 
 def _refuse_outbox_inserts() -> None:

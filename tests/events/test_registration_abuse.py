@@ -23,11 +23,15 @@ pytestmark = pytest.mark.django_db
 
 
 def register(client, event, full_name="Ada Lovelace", email="ada@example.com"):
-    return client.post(f"/api/events/{event.id}/register/", {"full_name": full_name, "email": email}, format="json")
+    return client.post(
+        f"/api/events/{event.id}/register/", {"full_name": full_name, "email": email}, format="json"
+    )
 
 
 def test_one_user_registering_too_fast_is_throttled_with_retry_after(auth_client):
-    allowed, _period = ScopedRateThrottle().parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"])
+    allowed, _period = ScopedRateThrottle().parse_rate(
+        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"]
+    )
     event = make_event()
 
     responses = [register(auth_client, event, email=f"victim+{i}@example.com") for i in range(allowed + 1)]
@@ -42,7 +46,9 @@ def test_one_user_registering_too_fast_is_throttled_with_retry_after(auth_client
 
 
 def test_the_registration_limit_counts_per_user_not_per_address(auth_client):
-    allowed, _period = ScopedRateThrottle().parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"])
+    allowed, _period = ScopedRateThrottle().parse_rate(
+        settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"]
+    )
     event = make_event()
     for i in range(allowed + 1):
         register(auth_client, event, email=f"first+{i}@example.com")

@@ -32,7 +32,9 @@ def client_of_a_new_account() -> APIClient:
 
 
 def register(client, event, email=ADDRESS):
-    return client.post(f"/api/events/{event.id}/register/", {"full_name": "Anyone", "email": email}, format="json")
+    return client.post(
+        f"/api/events/{event.id}/register/", {"full_name": "Anyone", "email": email}, format="json"
+    )
 
 
 @pytest.mark.django_db
@@ -48,7 +50,9 @@ def test_an_address_gets_at_most_the_rate_across_accounts(settings):
     assert 0 < int(refused["Retry-After"]) <= 3600
     assert refused["Cache-Control"] == "private, no-store"
     assert OutboxMessage.objects.count() == LIMIT
-    assert register(client_of_a_new_account(), events[-1], email="someone.else@example.com").status_code == 201
+    assert (
+        register(client_of_a_new_account(), events[-1], email="someone.else@example.com").status_code == 201
+    )
 
 
 @pytest.mark.django_db
@@ -56,7 +60,9 @@ def test_spellings_of_one_mailbox_count_together(settings):
     settings.REGISTRATION_ADDRESS_RATE = "2/hour"
     spellings = ["ada@bücher.de", "ADA@xn--bcher-kva.de", "ada@bu\u0308cher.de"]
 
-    statuses = [register(client_of_a_new_account(), make_event(), email=email).status_code for email in spellings]
+    statuses = [
+        register(client_of_a_new_account(), make_event(), email=email).status_code for email in spellings
+    ]
 
     assert statuses == [201, 201, 429]
 
@@ -115,11 +121,15 @@ def test_the_count_reads_the_address_index(auth_client):
     event = make_event()
     with CaptureQueriesContext(connection) as queries:
         assert register(auth_client, event).status_code == 201
-    [count_sql] = [q["sql"] for q in queries.captured_queries if "LOWER" in q["sql"].upper() and "created_at" in q["sql"]]
+    [count_sql] = [
+        q["sql"] for q in queries.captured_queries if "LOWER" in q["sql"].upper() and "created_at" in q["sql"]
+    ]
 
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL enable_seqscan = off")  # a handful of rows: make the planner show what it can use
+            cursor.execute(
+                "SET LOCAL enable_seqscan = off"
+            )  # a handful of rows: make the planner show what it can use
             cursor.execute(f"EXPLAIN {count_sql}")
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {count_sql}")

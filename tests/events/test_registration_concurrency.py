@@ -36,7 +36,10 @@ def fire_together(url: str, requests: list[tuple[str, dict, dict]]) -> list[http
 def test_simultaneous_registrations_with_one_email_make_exactly_one(live_server):
     event = make_event()
     token = bearer(make_user())
-    bodies = [{"full_name": f"Ada {i}", "email": "Ada@Example.com" if i % 2 else "ada@example.com"} for i in range(CLIENTS)]
+    bodies = [
+        {"full_name": f"Ada {i}", "email": "Ada@Example.com" if i % 2 else "ada@example.com"}
+        for i in range(CLIENTS)
+    ]
 
     responses = fire_together(
         f"{live_server.url}/api/events/{event.id}/register/", [(token, body, {}) for body in bodies]
@@ -86,8 +89,7 @@ def test_one_idempotency_key_sent_at_once_for_two_events_makes_one_registration(
     body = {"full_name": "Ada Lovelace", "email": "ada@example.com"}
     # Different events lock different rows: only the (user, key) constraint decides.
     requests = [
-        (f"{live_server.url}/api/events/{events[i % 2].id}/register/", token, body)
-        for i in range(CLIENTS)
+        (f"{live_server.url}/api/events/{events[i % 2].id}/register/", token, body) for i in range(CLIENTS)
     ]
     barrier = Barrier(len(requests))
 

@@ -80,7 +80,11 @@ def test_registrations_made_before_languages_were_kept_say_english(user):
     old_apps = migrate(BEFORE)
     try:
         old_apps.get_model("events", "Registration").objects.create(
-            event_id=event.id, user_id=user.id, full_name="Ada", email="ada@example.com", confirmation_code="123456"
+            event_id=event.id,
+            user_id=user.id,
+            full_name="Ada",
+            email="ada@example.com",
+            confirmation_code="123456",
         )
     finally:
         migrate(latest())

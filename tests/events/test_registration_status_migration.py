@@ -30,7 +30,11 @@ def test_registrations_from_before_become_confirmed_and_may_cancel_and_register_
     old_apps = migrate(BEFORE)
     try:
         old_apps.get_model("events", "Registration").objects.create(
-            event_id=event.id, user_id=user.id, full_name="Ada", email="Ada@Example.com", confirmation_code="123456"
+            event_id=event.id,
+            user_id=user.id,
+            full_name="Ada",
+            email="Ada@Example.com",
+            confirmation_code="123456",
         )
     finally:
         migrate(latest())
@@ -38,6 +42,8 @@ def test_registrations_from_before_become_confirmed_and_may_cancel_and_register_
     old = Registration.objects.get()
     assert (old.status, old.confirmed_at, old.cancelled_at) == ("confirmed", None, None)
     registration_cancel(registration_id=old.id, user=user)
-    again, created = registration_create(event_id=event.id, full_name="Ada", email="ada@example.com", user=user)
+    again, created = registration_create(
+        event_id=event.id, full_name="Ada", email="ada@example.com", user=user
+    )
     assert created and again.status == "confirmed"
     assert Registration.objects.filter(event=event).count() == 2

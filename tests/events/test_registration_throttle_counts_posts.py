@@ -9,7 +9,9 @@ from tests.support.factories import make_event
 
 pytestmark = pytest.mark.django_db
 
-ALLOWED, _PERIOD = ScopedRateThrottle().parse_rate(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"])
+ALLOWED, _PERIOD = ScopedRateThrottle().parse_rate(
+    settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["registration"]
+)
 
 
 def test_requests_that_are_not_posts_use_up_no_registrations(auth_client):

@@ -31,7 +31,9 @@ def registered_long_ago(registration: Registration) -> Registration:
 
 
 def event_in(hours: float, **fields) -> Event:
-    return make_event(event_time=timezone.now() + timedelta(hours=hours), registration_deadline=None, **fields)
+    return make_event(
+        event_time=timezone.now() + timedelta(hours=hours), registration_deadline=None, **fields
+    )
 
 
 @pytest.mark.django_db

@@ -99,7 +99,9 @@ class TestValidators:
 
 @pytest.mark.django_db
 class TestQueries:
-    def test_a_cold_page_is_two_queries_a_warm_one_is_one_and_no_user_row_is_read(self, auth_client, response_cache):
+    def test_a_cold_page_is_two_queries_a_warm_one_is_one_and_no_user_row_is_read(
+        self, auth_client, response_cache
+    ):
         make_event()
         cold, cold_queries = queries_for(auth_client, "/api/events/?page_size=10")
         warm, warm_queries = queries_for(auth_client, "/api/events/?page_size=10")
@@ -118,7 +120,10 @@ class TestQueries:
 
     def test_a_broken_cache_costs_a_render_not_the_request(self, auth_client, settings):
         settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}
+            "default": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": "redis://127.0.0.1:9/0",
+            }
         }
         settings.API_CACHE_SECONDS = 3600
         make_event(name="Still served")
@@ -144,8 +149,13 @@ def _set_capacity_in_admin(event: Event, staff_client) -> None:
 WRITES = {
     "model save": lambda event, venue, _: (setattr(event, "name", "Renamed"), event.save()),
     "queryset update": lambda event, venue, _: Event.objects.filter(pk=event.pk).update(name="Renamed"),
-    "new event": lambda event, venue, _: make_event(name="Renamed", event_time=event.event_time - timedelta(hours=1)),
-    "delete": lambda event, venue, _: (make_event(name="Renamed", event_time=event.event_time + timedelta(hours=1)), event.delete()),
+    "new event": lambda event, venue, _: make_event(
+        name="Renamed", event_time=event.event_time - timedelta(hours=1)
+    ),
+    "delete": lambda event, venue, _: (
+        make_event(name="Renamed", event_time=event.event_time + timedelta(hours=1)),
+        event.delete(),
+    ),
     "venue rename": lambda event, venue, _: Venue.objects.filter(pk=venue.pk).update(name="Renamed"),
     "admin edit": lambda event, venue, staff: _set_capacity_in_admin(event, staff),
 }
@@ -153,7 +163,9 @@ WRITES = {
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("write", WRITES)
-def test_every_catalogue_write_is_visible_on_the_next_request(auth_client, staff_client, response_cache, write):
+def test_every_catalogue_write_is_visible_on_the_next_request(
+    auth_client, staff_client, response_cache, write
+):
     venue = make_venue(name="Hall")
     event = make_event(name="Original", venue=venue)
     before_list = auth_client.get("/api/events/").json()
@@ -162,7 +174,11 @@ def test_every_catalogue_write_is_visible_on_the_next_request(auth_client, staff
     WRITES[write](event, venue, staff_client)
 
     if write == "admin edit":  # capacity shows in the detail only (and the seats it leaves)
-        assert auth_client.get(f"/api/events/{event.id}/").json() == {**before_detail, "capacity": 7, "seats_left": 7}
+        assert auth_client.get(f"/api/events/{event.id}/").json() == {
+            **before_detail,
+            "capacity": 7,
+            "seats_left": 7,
+        }
         return
     after_list = auth_client.get("/api/events/").json()
     assert after_list != before_list
@@ -209,7 +225,9 @@ def test_a_change_synced_by_another_process_is_visible_on_the_next_request(provi
 
 
 @pytest.mark.django_db
-def test_registration_open_is_never_true_past_the_deadline_however_long_the_cache_lives(auth_client, response_cache):
+def test_registration_open_is_never_true_past_the_deadline_however_long_the_cache_lives(
+    auth_client, response_cache
+):
     deadline = timezone.now() + timedelta(seconds=1.5)
     event = make_event(name="Closing soon", registration_deadline=deadline)
     list_url, detail_url = "/api/events/?status=all", f"/api/events/{event.id}/"
@@ -237,7 +255,14 @@ def test_users_share_cached_catalogue_pages_but_never_their_own_registrations(re
     adas_page = ada.get("/api/events/")
     bobs_page, bobs_queries = queries_for(bob, "/api/events/")
     assert bobs_page.content == adas_page.content and len(bobs_queries) == 1  # Ada's render, shared
-    assert ada.post(f"/api/events/{event.id}/register/", {"full_name": "Ada", "email": "ada@example.com"}, format="json").status_code == 201
+    assert (
+        ada.post(
+            f"/api/events/{event.id}/register/",
+            {"full_name": "Ada", "email": "ada@example.com"},
+            format="json",
+        ).status_code
+        == 201
+    )
 
     adas_registrations = ada.get("/api/registrations/").json()["results"]
     bobs_registrations = bob.get("/api/registrations/").json()["results"]

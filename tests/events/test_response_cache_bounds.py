@@ -51,7 +51,9 @@ def catalogue():
     return [make_event(name=f"Event {i}", venue=venue, status="published") for i in range(5)]
 
 
-def test_unknown_parameters_share_one_entry_and_leave_no_trace_in_the_links(auth_client, redis_cache, catalogue):
+def test_unknown_parameters_share_one_entry_and_leave_no_trace_in_the_links(
+    auth_client, redis_cache, catalogue
+):
     responses = [auth_client.get(f"/api/events/?page_size=2&status=all&x={n}") for n in range(30)]
 
     assert {response.status_code for response in responses} == {200}
@@ -79,7 +81,11 @@ def test_spellings_of_one_request_share_one_entry(auth_client, redis_cache, cata
 
 
 def test_all_absorbs_the_other_statuses(auth_client, redis_cache, catalogue):
-    for url in ["/api/events/?status=all", "/api/events/?status=all,new", "/api/events/?status=new&status=all"]:
+    for url in [
+        "/api/events/?status=all",
+        "/api/events/?status=all,new",
+        "/api/events/?status=new&status=all",
+    ]:
         assert auth_client.get(url).status_code == 200
 
     assert redis_cache() == 1
@@ -98,7 +104,9 @@ def test_name_searches_are_served_but_not_stored(auth_client, redis_cache, catal
         response = auth_client.get(f"/api/events/?name=Event+{n}")
         assert response.status_code == 200
 
-    assert [item["name"] for item in auth_client.get("/api/events/?name=event+3").json()["results"]] == ["Event 3"]
+    assert [item["name"] for item in auth_client.get("/api/events/?name=event+3").json()["results"]] == [
+        "Event 3"
+    ]
     assert redis_cache() == 0
 
 
@@ -138,7 +146,9 @@ def test_dates_far_from_today_are_served_but_not_stored(auth_client, redis_cache
     assert redis_cache() == 1
 
 
-def test_a_version_stores_at_most_its_budget_of_entries_and_serves_the_rest(auth_client, redis_cache, catalogue, monkeypatch):
+def test_a_version_stores_at_most_its_budget_of_entries_and_serves_the_rest(
+    auth_client, redis_cache, catalogue, monkeypatch
+):
     monkeypatch.setattr(response_cache, "MAX_ENTRIES_PER_VERSION", 3)
 
     responses = [auth_client.get(f"/api/events/?page_size={size}") for size in range(1, 11)]

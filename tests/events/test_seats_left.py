@@ -61,19 +61,28 @@ def test_with_the_cache_on_seats_left_is_at_most_five_seconds_behind(auth_client
     assert max_age <= 5
 
     # Through the API: no catalogue write, so no version bump tells the cache.
-    assert auth_client.post(
-        f"/api/events/{event.id}/register/", {"full_name": "Ada", "email": "ada@example.com"}, format="json"
-    ).status_code == 201
+    assert (
+        auth_client.post(
+            f"/api/events/{event.id}/register/",
+            {"full_name": "Ada", "email": "ada@example.com"},
+            format="json",
+        ).status_code
+        == 201
+    )
     registered_at = time.monotonic()
     assert catalogue_version() == version
 
-    wait_until(lambda: seats(auth_client, event) == (9, 9), timeout=30, message="seats_left shows the registration")
+    wait_until(
+        lambda: seats(auth_client, event) == (9, 9), timeout=30, message="seats_left shows the registration"
+    )
     # Built before the registration, a cached body lives 5 seconds at most (plus this machine's slowness).
     waited = time.monotonic() - registered_at
     assert waited <= 5 + 2
 
 
-def test_a_page_without_a_capacity_costs_no_extra_statement(auth_client, django_assert_max_num_queries, settings):
+def test_a_page_without_a_capacity_costs_no_extra_statement(
+    auth_client, django_assert_max_num_queries, settings
+):
     settings.API_CACHE_SECONDS = 0
     make_event(capacity=None)
 

@@ -208,7 +208,9 @@ def test_the_registration_list_filters_by_status(auth_client, full_event):
     register(auth_client, full_event, person(3, waitlist=True))
 
     statuses = {
-        status: [row["status"] for row in auth_client.get(f"/api/registrations/?status={status}").json()["results"]]
+        status: [
+            row["status"] for row in auth_client.get(f"/api/registrations/?status={status}").json()["results"]
+        ]
         for status in ("confirmed", "waitlisted", "cancelled")
     }
 

@@ -64,7 +64,11 @@ def test_registrations_cancellations_and_capacity_changes_at_once_keep_every_inv
                     client,
                     f"{live_server.url}/api/events/{event.id}/register/",
                     tokens[index],
-                    {"full_name": f"Person {index}", "email": f"person{index}@example.com", "waitlist": waitlist},
+                    {
+                        "full_name": f"Person {index}",
+                        "email": f"person{index}@example.com",
+                        "waitlist": waitlist,
+                    },
                 )
 
         return task

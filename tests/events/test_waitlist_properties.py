@@ -31,7 +31,9 @@ cancel_op = st.tuples(st.just("cancel"), st.integers(0, 30), st.integers(1, 2))
 # Small capacities, rarely unlimited: a capacity change that frees every seat ends the story.
 capacity_op = st.tuples(st.just("capacity"), st.sampled_from([0, 1, 1, 2, 2, 3, None]), st.just(None))
 operations = st.lists(
-    st.one_of(register_op, register_op, register_op, cancel_op, cancel_op, capacity_op), min_size=12, max_size=40
+    st.one_of(register_op, register_op, register_op, cancel_op, cancel_op, capacity_op),
+    min_size=12,
+    max_size=40,
 )
 
 
@@ -109,7 +111,9 @@ def test_random_sequences_keep_the_model_and_every_invariant(initial_capacity, s
                     event_id=event.id,
                     full_name=f"Person {argument}",
                     # Same person, changing case: the address is the same.
-                    email=f"{prefix}-P{argument}@Example.com" if len(made) % 2 else f"{prefix}-p{argument}@example.com",
+                    email=f"{prefix}-P{argument}@Example.com"
+                    if len(made) % 2
+                    else f"{prefix}-p{argument}@example.com",
                     user=user,
                     waitlist=option,
                 )

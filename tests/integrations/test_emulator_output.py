@@ -16,7 +16,12 @@ def test_the_notifications_emulator_shows_cyrillic_as_it_is_and_ends_with_a_newl
     emulator = emulator_start("notifications", "--token", TOKEN, "--seed", "1")
     try:
         message = "Здравствуйте, Ада! Ваш код подтверждения: 482913"
-        body = {"id": str(uuid.uuid4()), "owner_id": str(uuid.uuid4()), "email": "ada@example.com", "message": message}
+        body = {
+            "id": str(uuid.uuid4()),
+            "owner_id": str(uuid.uuid4()),
+            "email": "ada@example.com",
+            "message": message,
+        }
         with httpx.Client(base_url=emulator.base_url, timeout=10) as http:
             created = http.post("/api/notifications", json=body, headers=AUTH)
             listed = http.get("/api/notifications", headers=AUTH)

@@ -92,7 +92,15 @@ def test_without_the_bearer_token_the_answer_is_401_and_nothing_is_kept(http, he
         (notification(cc="bob@example.com"), "cc"),
         ([notification()], "body"),
     ],
-    ids=["bad id", "bad owner", "bad email", "empty message", "missing email", "unknown field", "not an object"],
+    ids=[
+        "bad id",
+        "bad owner",
+        "bad email",
+        "empty message",
+        "missing email",
+        "unknown field",
+        "not an object",
+    ],
 )
 def test_an_invalid_body_is_refused_with_400_naming_the_field(http, body, field):
     response = post(http, body)
@@ -168,9 +176,7 @@ def test_scripted_answers_are_given_in_order_then_normal_service_resumes(http):
 def test_fault_rates_can_be_set_on_the_command_line():
     emulator = emulator_start("notifications", "--token", TOKEN, "--fail-rate", "1")
     try:
-        response = httpx.post(
-            f"{emulator.base_url}/api/notifications", json=notification(), headers=AUTH
-        )
+        response = httpx.post(f"{emulator.base_url}/api/notifications", json=notification(), headers=AUTH)
         assert response.status_code == 500
     finally:
         emulator.stop()

@@ -39,7 +39,9 @@ class Server:
         # like a load balancer; `https` is a client whose request came through the proxy's HTTPS.
         self.http = httpx.Client(base_url=gunicorn.base_url, headers={"Connection": "close"}, timeout=30)
         self.https = httpx.Client(
-            base_url=gunicorn.base_url, headers={"Connection": "close", "X-Forwarded-Proto": "https"}, timeout=30
+            base_url=gunicorn.base_url,
+            headers={"Connection": "close", "X-Forwarded-Proto": "https"},
+            timeout=30,
         )
 
     def scrape(self) -> Scrape:
@@ -56,7 +58,8 @@ class Server:
                 sample.value
                 for family in MultiProcessCollector.merge([str(path)])
                 for sample in family.samples
-                if sample.name == REQUESTS and sample.labels == {"route": "health", "method": "GET", "status": "200"}
+                if sample.name == REQUESTS
+                and sample.labels == {"route": "health", "method": "GET", "status": "200"}
             )
         return counts
 
@@ -97,7 +100,9 @@ def test_one_scrape_adds_up_the_requests_both_workers_served(server):
         for _ in range(10):
             assert server.http.get("/api/health/").status_code == 200
         sent += 10
-        served = {pid: count - served_before.get(pid, 0) for pid, count in server.health_requests_by_pid().items()}
+        served = {
+            pid: count - served_before.get(pid, 0) for pid, count in server.health_requests_by_pid().items()
+        }
         if sum(1 for count in served.values() if count > 0) == 2:
             break
     after = server.scrape()
@@ -107,7 +112,11 @@ def test_one_scrape_adds_up_the_requests_both_workers_served(server):
     health = {"route": "health", "method": "GET", "status": "200"}
     assert after.value(REQUESTS, **health) - before.value(REQUESTS, **health) == sent
     assert after.value(f"{DURATION}_count", **health) - before.value(f"{DURATION}_count", **health) == sent
-    assert after.value(f"{DURATION}_bucket", le="+Inf", **health) - before.value(f"{DURATION}_bucket", le="+Inf", **health) == sent
+    assert (
+        after.value(f"{DURATION}_bucket", le="+Inf", **health)
+        - before.value(f"{DURATION}_bucket", le="+Inf", **health)
+        == sent
+    )
     assert after.has(f"{DURATION}_bucket", le="0.005", **health)
 
 
@@ -115,7 +124,9 @@ def test_throttled_requests_of_every_worker_are_counted(server):
     before = server.scrape()
 
     answers = [
-        server.https.post("/api/auth/login", json={"username": "nobody", "password": "not-this-one"}).status_code
+        server.https.post(
+            "/api/auth/login", json={"username": "nobody", "password": "not-this-one"}
+        ).status_code
         for _ in range(8)
     ]
     after = server.scrape()
@@ -177,7 +188,9 @@ def test_every_log_line_of_a_request_is_json_with_its_request_id(server):
         for line in lines:
             record = json.loads(line)
             assert record["request_id"] == request_id
-            assert record["logger"] == "django.request" and record["message"] == "Not Found: /api/no-such-path/"
+            assert (
+                record["logger"] == "django.request" and record["message"] == "Not Found: /api/no-such-path/"
+            )
         # gunicorn's access log line carries it too (written once the response is sent).
         wait_until(
             lambda request_id=request_id: any(
@@ -193,9 +206,7 @@ def test_every_line_gunicorn_writes_is_json_too(server):
     response = server.https.get("/api/health/", headers={"X-Request-ID": "access-line-7"})
     assert response.status_code == 200
 
-    wait_until(
-        lambda: "access-line-7" in server.gunicorn.log(), timeout=10, message="the access line"
-    )
+    wait_until(lambda: "access-line-7" in server.gunicorn.log(), timeout=10, message="the access line")
     access = [json.loads(line) for line in server.gunicorn.log().splitlines()]
     errors = [json.loads(line) for line in server.gunicorn.error_log_path.read_text().splitlines()]
     (line,) = [record for record in access if record.get("request_id") == "access-line-7"]
@@ -203,4 +214,6 @@ def test_every_line_gunicorn_writes_is_json_too(server):
     assert (line["method"], line["path"], line["status"]) == ("GET", "/api/health/", 200)
     assert isinstance(line["duration_ms"], int)
     # Start-up lines (gunicorn's own logger) are JSON as well.
-    assert any(record["logger"] == "gunicorn.error" and "Listening at" in record["message"] for record in errors)
+    assert any(
+        record["logger"] == "gunicorn.error" and "Listening at" in record["message"] for record in errors
+    )

@@ -6,7 +6,9 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("accept", ["text/html", "application/xml", "text/plain;q=1, */*;q=0", "application/json"])
+@pytest.mark.parametrize(
+    "accept", ["text/html", "application/xml", "text/plain;q=1, */*;q=0", "application/json"]
+)
 def test_health_answers_200_json_whatever_accept_says(api_client, accept):
     response = api_client.get("/api/health/", HTTP_ACCEPT=accept)
 

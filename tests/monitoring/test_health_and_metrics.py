@@ -31,8 +31,18 @@ def test_metrics_report_the_outbox_and_the_last_sync(api_client, settings):
     OutboxMessage.objects.create(topic="t", payload={})
     OutboxMessage.objects.create(topic="t", payload={}, sent=True, sent_at=now)
     OutboxMessage.objects.create(topic="t", payload={}, failed_at=now)
-    SyncRun.objects.create(mode="all", started_at=now - timedelta(hours=1), finished_at=now - timedelta(minutes=59), status="succeeded")
-    SyncRun.objects.create(mode="incremental", started_at=now - timedelta(minutes=5), finished_at=now - timedelta(minutes=4), status="failed")
+    SyncRun.objects.create(
+        mode="all",
+        started_at=now - timedelta(hours=1),
+        finished_at=now - timedelta(minutes=59),
+        status="succeeded",
+    )
+    SyncRun.objects.create(
+        mode="incremental",
+        started_at=now - timedelta(minutes=5),
+        finished_at=now - timedelta(minutes=4),
+        status="failed",
+    )
 
     response = api_client.get("/api/metrics/", HTTP_AUTHORIZATION="Bearer metrics-secret")
 
@@ -97,7 +107,9 @@ def test_health_and_metrics_answer_plain_http_when_production_redirects_to_https
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/api/events/", "/api/health/extra", "/api/healthz", "/admin/", "/x/api/health/"])
+@pytest.mark.parametrize(
+    "path", ["/api/events/", "/api/health/extra", "/api/healthz", "/admin/", "/x/api/health/"]
+)
 def test_every_other_path_is_still_redirected_to_https(api_client, settings, path):
     settings.SECURE_SSL_REDIRECT = True
 

@@ -31,7 +31,11 @@ def test_production_logs_json_by_default():
 
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stderr)
-    assert (record["level"], record["logger"], record["message"]) == ("WARNING", "events_face.check", "format is json")
+    assert (record["level"], record["logger"], record["message"]) == (
+        "WARNING",
+        "events_face.check",
+        "format is json",
+    )
     assert "timestamp" in record
 
 

@@ -68,8 +68,16 @@ def test_paths_no_route_knows_add_no_series_of_their_own(api_client, scrape):
     after = scrape()
 
     assert marker not in after.text and marker[:8] not in after.text
-    assert after.value(REQUESTS, route="unmatched", status="404") - before.value(REQUESTS, route="unmatched", status="404") == 1
-    assert after.value(REQUESTS, route="health", method="other") - before.value(REQUESTS, route="health", method="other") == 1
+    assert (
+        after.value(REQUESTS, route="unmatched", status="404")
+        - before.value(REQUESTS, route="unmatched", status="404")
+        == 1
+    )
+    assert (
+        after.value(REQUESTS, route="health", method="other")
+        - before.value(REQUESTS, route="health", method="other")
+        == 1
+    )
 
 
 def test_the_https_redirect_is_counted_too(api_client, settings, scrape):
@@ -85,7 +93,9 @@ def test_throttled_requests_are_counted_by_their_scope(api_client, scrape):
     before = scrape()
 
     answers = [
-        api_client.post("/api/auth/login", {"username": "nobody", "password": "wrong-password"}, format="json").status_code
+        api_client.post(
+            "/api/auth/login", {"username": "nobody", "password": "wrong-password"}, format="json"
+        ).status_code
         for _ in range(21)  # AUTH_THROTTLE_RATE: 20/min by default
     ]
     after = scrape()
@@ -93,14 +103,20 @@ def test_throttled_requests_are_counted_by_their_scope(api_client, scrape):
     assert answers.count(429) == 1 and answers[-1] == 429
     throttled = "events_face_throttled_requests_total"
     assert after.value(throttled, scope="auth") - before.value(throttled, scope="auth") == 1
-    assert after.value(REQUESTS, route="auth-login", status="429") - before.value(REQUESTS, route="auth-login", status="429") == 1
+    assert (
+        after.value(REQUESTS, route="auth-login", status="429")
+        - before.value(REQUESTS, route="auth-login", status="429")
+        == 1
+    )
 
 
 def test_every_field_of_the_service_metrics_is_a_gauge_with_its_own_help(scrape):
     # Every statistic present (none None): a pending message and a finished sync.
     now = timezone.now()
     OutboxMessage.objects.create(topic="t", payload={})
-    SyncRun.objects.create(mode="all", started_at=now - timedelta(hours=1), finished_at=now, status="succeeded")
+    SyncRun.objects.create(
+        mode="all", started_at=now - timedelta(hours=1), finished_at=now, status="succeeded"
+    )
     statistics = service_metrics()
 
     body = scrape().text

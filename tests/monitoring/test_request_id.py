@@ -29,7 +29,9 @@ def json_log_lines():
     """The JSON lines the project's console handler writes, from every logger."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    formatter_options = {key: value for key, value in settings.LOGGING["formatters"]["json"].items() if key != "()"}
+    formatter_options = {
+        key: value for key, value in settings.LOGGING["formatters"]["json"].items() if key != "()"
+    }
     handler.setFormatter(JsonFormatter(**formatter_options))
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
@@ -55,7 +57,10 @@ def test_a_request_without_an_id_gets_a_new_one_in_its_response_and_its_log_line
 
     assert GENERATED.fullmatch(first["X-Request-ID"]) and GENERATED.fullmatch(second["X-Request-ID"])
     assert first["X-Request-ID"] != second["X-Request-ID"]
-    assert [line["request_id"] for line in json_log_lines()] == [first["X-Request-ID"], second["X-Request-ID"]]
+    assert [line["request_id"] for line in json_log_lines()] == [
+        first["X-Request-ID"],
+        second["X-Request-ID"],
+    ]
 
 
 @pytest.mark.parametrize(

@@ -227,9 +227,7 @@ def test_a_refused_token_is_reported_once_per_batch_not_once_per_message(
 # --- other 4xx (400, 422, ...): the payload is rejected -------------------------------------------------------------
 
 
-def test_400_fails_the_message_with_status_and_body_and_never_retries_it(
-    deliver, notifications_service
-):
+def test_400_fails_the_message_with_status_and_body_and_never_retries_it(deliver, notifications_service):
     message = make_message(email="not-an-email-address")
 
     report = deliver()

@@ -226,9 +226,7 @@ def test_outbox_stats_counts_pending_and_failed_and_ages_the_oldest_pending(deli
     oldest, pending, failed, sent = make_messages(4)
     now = timezone.now()
     OutboxMessage.objects.filter(pk=oldest.pk).update(created_at=now - timedelta(minutes=5))
-    OutboxMessage.objects.filter(pk=failed.pk).update(
-        failed_at=now, created_at=now - timedelta(hours=1)
-    )
+    OutboxMessage.objects.filter(pk=failed.pk).update(failed_at=now, created_at=now - timedelta(hours=1))
     OutboxMessage.objects.filter(pk=sent.pk).update(
         sent=True, sent_at=now, created_at=now - timedelta(hours=2)
     )

@@ -20,7 +20,9 @@ def test_each_registration_is_notified_in_its_own_language_in_the_display_time_z
 ):
     # Read where registrations are made: the text is written with the registration.
     settings.NOTIFICATIONS_TIME_ZONE = "Europe/Moscow"
-    event = make_event(name="Compilers", event_time=datetime(2026, 12, 4, 12, 0, tzinfo=UTC), registration_deadline=None)
+    event = make_event(
+        name="Compilers", event_time=datetime(2026, 12, 4, 12, 0, tzinfo=UTC), registration_deadline=None
+    )
     for email, language in [("ada@example.com", "ru"), ("grace@example.com", None)]:
         headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
         response = auth_client.post(
@@ -38,7 +40,9 @@ def test_each_registration_is_notified_in_its_own_language_in_the_display_time_z
 
     assert code == 0, output
     assert not OutboxMessage.objects.filter(sent=False).exists()
-    received = {notification["email"]: notification["message"] for notification in notifications_service.accepted()}
+    received = {
+        notification["email"]: notification["message"] for notification in notifications_service.accepted()
+    }
     russian = Registration.objects.get(email="ada@example.com")
     english = Registration.objects.get(email="grace@example.com")
     assert received == {

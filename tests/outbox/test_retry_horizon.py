@@ -47,7 +47,9 @@ def test_500s_for_days_keep_the_message_until_the_horizon_then_fail_it(
     # The stretch the worker saw: the simulated time, and the few real seconds the test took.
     failing_for += time.monotonic() - started
     row = refreshed(message)
-    assert failing_for >= 72 * HOUR, f"failed after {failing_for / HOUR:.1f} h of 500s, before the 72 h horizon"
+    assert failing_for >= 72 * HOUR, (
+        f"failed after {failing_for / HOUR:.1f} h of 500s, before the 72 h horizon"
+    )
     # The attempt that failed it is the first after the horizon: at most one capped backoff later.
     assert failing_for < 73 * HOUR
     assert row.sent is False and row.failed_at is not None

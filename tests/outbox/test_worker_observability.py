@@ -28,8 +28,10 @@ def test_a_running_worker_serves_its_delivered_retried_and_failed_counts_on_its_
     worker = workers.start(worker_env(notifications_service, WORKER_METRICS_PORT=f"127.0.0.1:{port}"))
 
     wait_until(
-        lambda: OutboxMessage.objects.filter(sent=True).count() == 5
-        and OutboxMessage.objects.filter(failed_at__isnull=False).count() == 1,
+        lambda: (
+            OutboxMessage.objects.filter(sent=True).count() == 5
+            and OutboxMessage.objects.filter(failed_at__isnull=False).count() == 1
+        ),
         timeout=60,
         message="five messages are sent and one failed",
     )

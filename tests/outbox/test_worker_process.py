@@ -14,9 +14,7 @@ from tests.support.processes import command_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-postgresql_only = pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="needs PostgreSQL"
-)
+postgresql_only = pytest.mark.skipif("connection.vendor != 'postgresql'", reason="needs PostgreSQL")
 
 
 def unsent_count() -> int:
@@ -36,9 +34,7 @@ def assert_every_message_accepted_exactly_once(service, messages) -> None:
 
 
 @pytest.mark.parametrize("name", ["NOTIFICATIONS_URL", "NOTIFICATIONS_TOKEN", "NOTIFICATIONS_OWNER_ID"])
-def test_the_worker_refuses_to_start_without_a_setting_and_names_it(
-    workers, notifications_service, name
-):
+def test_the_worker_refuses_to_start_without_a_setting_and_names_it(workers, notifications_service, name):
     code, output = workers.run(worker_env(notifications_service, **{name: ""}), "--once")
 
     assert code != 0
@@ -76,9 +72,7 @@ def test_once_delivers_what_is_due_logging_one_line_per_batch(workers, notificat
     assert_every_message_accepted_exactly_once(notifications_service, messages)
 
 
-def test_requeue_failed_puts_failed_messages_back_and_the_worker_sends_them(
-    workers, notifications_service
-):
+def test_requeue_failed_puts_failed_messages_back_and_the_worker_sends_them(workers, notifications_service):
     messages = make_messages(3)
     OutboxMessage.objects.update(failed_at="2026-01-01T00:00:00Z", last_error="rejected: HTTP 400")
 
@@ -98,7 +92,9 @@ def test_sigterm_stops_a_busy_worker_cleanly_and_nothing_is_lost(workers, notifi
     notifications_service.set_faults(latency_ms=50)
     env = worker_env(notifications_service, OUTBOX_BATCH_SIZE="40", OUTBOX_CONCURRENCY="4")
     worker = workers.start(env)
-    wait_until(lambda: len(notifications_service.accepted()) >= 40, timeout=60, message="delivery is under way")
+    wait_until(
+        lambda: len(notifications_service.accepted()) >= 40, timeout=60, message="delivery is under way"
+    )
 
     worker.send_signal(signal.SIGTERM)
 
@@ -122,7 +118,9 @@ def test_sigint_then_sigterm_stops_the_worker_without_a_traceback(workers, notif
     second signal ends the worker as SIGTERM does; Python used to print "OSError: Signal 15
     ignored due to race condition" (the first handler swapped handlers with SIGTERM pending)."""
     worker = workers.start(worker_env(notifications_service))
-    wait_until(lambda: "delivering to the senders" in workers.output(worker), timeout=60, message="the worker runs")
+    wait_until(
+        lambda: "delivering to the senders" in workers.output(worker), timeout=60, message="the worker runs"
+    )
 
     worker.send_signal(signal.SIGINT)
     worker.send_signal(signal.SIGTERM)
@@ -147,7 +145,9 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_a_restart_finishes_the_j
         OUTBOX_HTTP_TIMEOUT="0.5",
     )
     doomed = workers.start(env)
-    wait_until(lambda: len(notifications_service.accepted()) >= 60, timeout=60, message="delivery is under way")
+    wait_until(
+        lambda: len(notifications_service.accepted()) >= 60, timeout=60, message="delivery is under way"
+    )
 
     doomed.kill()
     doomed.wait(timeout=10)
@@ -169,7 +169,9 @@ def run_workers_side_by_side(workers, service, *, count: int, messages: int) -> 
     # Every worker is up and polling before the first message is due, so all of
     # them share the queue (a slow start-up could otherwise leave one idle).
     for worker in started:
-        wait_until(lambda w=worker: "delivering to" in workers.output(w), timeout=60, message="the worker starts")
+        wait_until(
+            lambda w=worker: "delivering to" in workers.output(w), timeout=60, message="the worker starts"
+        )
     rows = make_messages(messages)
 
     wait_until(lambda: unsent_count() == 0, timeout=150, message="every message is sent")

@@ -42,3 +42,11 @@ def processes_behind_pgbouncer(pgbouncer, monkeypatch) -> dict[str, str]:
     monkeypatch.setattr(processes, "test_database_url", lambda: urls["DATABASE_URL"])
     monkeypatch.setenv("DATABASE_DIRECT_URL", urls["DATABASE_DIRECT_URL"])
     return urls
+
+
+@pytest.fixture(autouse=True)
+def _keep_every_event(settings, monkeypatch):
+    """As tests/sync/conftest.py: the re-run sync tests count every event the emulator serves,
+    60 days back included, past the cleanup horizon."""
+    settings.CLEANUP_AFTER_DAYS = 36500
+    monkeypatch.setenv("CLEANUP_AFTER_DAYS", "36500")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -113,7 +113,6 @@ def make_blacklisted_token(user=None) -> BlacklistedToken:
     return blacklisted
 
 
-
 def _client_fields(fields: dict) -> dict:
     """What django-axes records of a login attempt's client."""
     fields.setdefault("username", f"user{next(_serial)}")
@@ -135,3 +134,20 @@ def make_access_log(**fields) -> AccessLog:
 
 def make_access_failure_log(**fields) -> AccessFailureLog:
     return AccessFailureLog.objects.create(**_client_fields(fields))
+
+
+CHECK_IN_STAFF_GROUP = "Check-in staff"
+
+
+def make_check_in_staff():
+    """A user in the "Check-in staff" group, which holds `events.check_in`.
+
+    The group is made by a data migration; a transactional test's flush empties it
+    (Django makes permissions again after a flush, never groups), so it is made here
+    when missing, as the migration makes it.
+    """
+    group, _ = Group.objects.get_or_create(name=CHECK_IN_STAFF_GROUP)
+    group.permissions.add(Permission.objects.get(codename="check_in", content_type__app_label="events"))
+    user = make_user()
+    user.groups.add(group)
+    return user

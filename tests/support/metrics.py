@@ -29,4 +29,8 @@ class Scrape:
         )
 
     def label_values(self, name: str, label: str) -> set[str]:
-        return {labels[label] for sample_name, labels, _value in self.samples if sample_name == name and label in labels}
+        return {
+            labels[label]
+            for sample_name, labels, _value in self.samples
+            if sample_name == name and label in labels
+        }

@@ -68,7 +68,9 @@ def make_message(index: int = 0, **overrides: Any) -> OutboxMessage:
     message_id = uuid.uuid4()
     with transaction.atomic():
         return outbox_message_create(
-            message_id=message_id, topic=TOPIC, payload=message_payload(index, message_id=message_id, **overrides)
+            message_id=message_id,
+            topic=TOPIC,
+            payload=message_payload(index, message_id=message_id, **overrides),
         )
 
 
@@ -93,9 +95,7 @@ def clock_advances(*messages: OutboxMessage, seconds: float | None = None) -> fl
         wait = max([row.next_attempt_at - now for row in rows] + [timedelta(0)])
     else:
         wait = timedelta(seconds=seconds)
-    moments = [
-        field.name for field in OutboxMessage._meta.fields if isinstance(field, models.DateTimeField)
-    ]
+    moments = [field.name for field in OutboxMessage._meta.fields if isinstance(field, models.DateTimeField)]
     for row in rows:
         OutboxMessage.objects.filter(pk=row.pk).update(
             **{name: getattr(row, name) - wait for name in moments if getattr(row, name) is not None}

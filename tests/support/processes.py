@@ -30,9 +30,7 @@ def command_env(**overrides: str) -> dict[str, str]:
 
 
 def manage(*args: str, env: dict[str, str], **popen_kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, **popen_kwargs
-    )
+    return subprocess.Popen([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, **popen_kwargs)
 
 
 def manage_in_terminal(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:

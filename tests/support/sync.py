@@ -50,7 +50,9 @@ class Provider:
         self._control("DELETE", "faults")
 
     def change(self, *, count: int = 0, ids: list[str] | None = None, add: int = 0) -> list[dict]:
-        return self._control("POST", "events", {"change": count, "change_ids": ids or [], "add": add})["events"]
+        return self._control("POST", "events", {"change": count, "change_ids": ids or [], "add": add})[
+            "events"
+        ]
 
     def state(self) -> dict:
         return self._control("GET", "state")

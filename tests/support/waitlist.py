@@ -15,14 +15,18 @@ from events_face.outbox.models import OutboxMessage
 
 def notifications_by_email(emails) -> Counter:
     """(topic, email) -> how many outbox messages."""
-    rows = OutboxMessage.objects.filter(payload__email__in=list(emails)).values_list("topic", "payload__email")
+    rows = OutboxMessage.objects.filter(payload__email__in=list(emails)).values_list(
+        "topic", "payload__email"
+    )
     return Counter(rows)
 
 
 def assert_waitlist_invariants(event_id, *, capacity_may_be_exceeded: bool = False) -> dict:
     """Check every invariant for the event; returns what it counted."""
     event = Event.objects.get(pk=event_id)
-    registrations = list(Registration.objects.filter(event=event).with_waitlist_position().order_by("created_at", "id"))
+    registrations = list(
+        Registration.objects.filter(event=event).with_waitlist_position().order_by("created_at", "id")
+    )
     confirmed = [r for r in registrations if r.status == Registration.Status.CONFIRMED]
     waiting = [r for r in registrations if r.status == Registration.Status.WAITLISTED]
     cancelled = [r for r in registrations if r.status == Registration.Status.CANCELLED]
@@ -32,7 +36,10 @@ def assert_waitlist_invariants(event_id, *, capacity_may_be_exceeded: bool = Fal
         assert len(confirmed) <= event.capacity, (len(confirmed), event.capacity)
     # 2. nobody waits while a seat is free and the event is open.
     if waiting and event.is_open():
-        assert event.capacity is not None and len(confirmed) >= event.capacity, (len(confirmed), event.capacity)
+        assert event.capacity is not None and len(confirmed) >= event.capacity, (
+            len(confirmed),
+            event.capacity,
+        )
     # 5. positions 1..k, no gaps, in joining order.
     assert [r.waitlist_position for r in waiting] == list(range(1, len(waiting) + 1))
     assert all(r.waitlist_position is None for r in confirmed + cancelled)
@@ -70,7 +77,14 @@ def assert_waitlist_invariants(event_id, *, capacity_may_be_exceeded: bool = Fal
     # 3. first come, first served: everyone promoted joined before everyone still waiting,
     # and promotions happened in joining order.
     if promoted and waiting:
-        assert max((r.created_at, str(r.id)) for r in promoted) < min((r.created_at, str(r.id)) for r in waiting)
+        assert max((r.created_at, str(r.id)) for r in promoted) < min(
+            (r.created_at, str(r.id)) for r in waiting
+        )
     by_promotion = sorted(promoted, key=lambda r: (r.confirmed_at, r.created_at, str(r.id)))
     assert by_promotion == sorted(promoted, key=lambda r: (r.created_at, str(r.id)))
-    return {"confirmed": len(confirmed), "waitlisted": len(waiting), "cancelled": len(cancelled), "promoted": len(promoted)}
+    return {
+        "confirmed": len(confirmed),
+        "waitlisted": len(waiting),
+        "cancelled": len(cancelled),
+        "promoted": len(promoted),
+    }

@@ -25,7 +25,9 @@ def start_provider():
     """Start emulators with the given options; all are stopped after the test."""
     started: list[Emulator] = []
 
-    def start(*, events: int = 45, page_size: int = 10, seed: int = 7, extra: tuple[str, ...] = ()) -> Provider:
+    def start(
+        *, events: int = 45, page_size: int = 10, seed: int = 7, extra: tuple[str, ...] = ()
+    ) -> Provider:
         emulator = emulator_start(
             "provider",
             "--events", str(events),

@@ -87,12 +87,20 @@ def test_a_cancellation_says_so(registrants):
     apply(record(changed_at="2026-11-03T10:00:00+00:00", status="cancelled", name="Workshop (off)"))
 
     assert len(notices()) == len(registrants)  # the later rename of a cancelled event tells nobody
-    assert all(notice["message"].endswith("Workshop is cancelled.") for notice in notices() if "Ada 0" in notice["message"])
+    assert all(
+        notice["message"].endswith("Workshop is cancelled.")
+        for notice in notices()
+        if "Ada 0" in notice["message"]
+    )
 
 
 @pytest.mark.parametrize(
     "change",
-    [{"name": "Workshop II"}, {"registration_deadline": START.isoformat()}, {"status": "registration_closed"}],
+    [
+        {"name": "Workshop II"},
+        {"registration_deadline": START.isoformat()},
+        {"status": "registration_closed"},
+    ],
     ids=["name", "deadline", "status"],
 )
 def test_other_changes_send_nothing(registrants, change):
@@ -113,7 +121,12 @@ def test_notices_to_many_registrants_cost_the_page_a_few_statements():
     apply(record())
     Registration.objects.bulk_create(
         [
-            Registration(event_id=EVENT_ID, full_name=f"Guest {n}", email=f"guest{n}@example.com", confirmation_code=f"{n:06d}")
+            Registration(
+                event_id=EVENT_ID,
+                full_name=f"Guest {n}",
+                email=f"guest{n}@example.com",
+                confirmation_code=f"{n:06d}",
+            )
             for n in range(3000)
         ]
     )

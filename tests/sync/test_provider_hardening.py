@@ -99,7 +99,9 @@ def test_more_pages_than_sync_max_pages_fails_the_run(point_at, settings):
 
     def answer(request):
         served.append(request.path)
-        return page(None if len(served) > 50 else f"http://127.0.0.1:{provider.port}/api/events/?cursor={len(served)}")
+        return page(
+            None if len(served) > 50 else f"http://127.0.0.1:{provider.port}/api/events/?cursor={len(served)}"
+        )
 
     with FakeUpstream(answer) as provider:
         point_at(provider)

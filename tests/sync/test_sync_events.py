@@ -39,7 +39,9 @@ def test_all_mirrors_every_event_following_next_until_null(provider):
     assert (run.mode, run.status, run.since_date) == ("all", "succeeded", None)
     assert (run.created, run.updated, run.unchanged, run.skipped, run.pages) == (45, 0, 0, 0, 5)
     assert run.finished_at >= run.started_at
-    assert "45 created, 0 updated, 0 unchanged, 0 skipped, 0 past the cleanup horizon; 5 pages" in result.stdout
+    assert (
+        "45 created, 0 updated, 0 unchanged, 0 skipped, 0 past the cleanup horizon; 5 pages" in result.stdout
+    )
 
 
 def test_stored_events_and_venues_match_the_provider_records(provider):
@@ -173,7 +175,9 @@ def test_a_venue_renamed_upstream_is_renamed_here(provider):
     venue = Venue.objects.filter(events__isnull=False).first()
     # As described by a record older than the provider's current ones.
     older = venue.provider_changed_at - timedelta(days=1)
-    Venue.objects.filter(pk=venue.pk).update(name="Old name", extra={"city": "Nowhere"}, provider_changed_at=older)
+    Venue.objects.filter(pk=venue.pk).update(
+        name="Old name", extra={"city": "Nowhere"}, provider_changed_at=older
+    )
 
     sync("--all")
 

@@ -136,7 +136,10 @@ def test_an_unreachable_provider_fails_after_the_retries(provider, settings):
     ("overrides", "message"),
     [
         ({"EVENTS_PROVIDER_URL": ""}, "EVENTS_PROVIDER_URL is not set"),
-        ({"EVENTS_PROVIDER_URL": "provider.example/api/events/"}, "EVENTS_PROVIDER_URL is not an http(s) URL"),
+        (
+            {"EVENTS_PROVIDER_URL": "provider.example/api/events/"},
+            "EVENTS_PROVIDER_URL is not an http(s) URL",
+        ),
         ({"EVENTS_PROVIDER_TOKEN": ""}, "EVENTS_PROVIDER_TOKEN is not set"),
     ],
 )

@@ -24,7 +24,9 @@ def test_watch_serves_its_runs_pages_and_records_on_its_port(start_provider):
     watcher = sync_process(provider, "--watch", "600", SYNC_METRICS_PORT=f"127.0.0.1:{port}")
     try:
         wait_until(
-            lambda: SyncRun.objects.filter(status="succeeded").exists(), timeout=60, message="the first run succeeds"
+            lambda: SyncRun.objects.filter(status="succeeded").exists(),
+            timeout=60,
+            message="the first run succeeds",
         )
         scrape = Scrape(httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text)
         watcher.send_signal(signal.SIGTERM)
@@ -71,5 +73,8 @@ def test_each_page_is_logged_as_json_with_its_counts(start_provider):
     assert all(page["sync_run"] == run.pk and page["level"] == "INFO" for page in pages)
     assert sum(page["events_created"] for page in pages) == 45 == run.created
     assert all(page["events_updated"] == page["records_skipped"] == 0 for page in pages)
-    assert pages[0]["message"] == f"sync run {run.pk} page 1: 10 records, 10 created, 0 updated, 0 unchanged, 0 skipped"
+    assert (
+        pages[0]["message"]
+        == f"sync run {run.pk} page 1: 10 records, 10 created, 0 updated, 0 unchanged, 0 skipped"
+    )
     assert "45 created" in out

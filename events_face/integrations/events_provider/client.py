@@ -170,7 +170,9 @@ class EventsProviderClient:
                 "is missing, wrong or expired. Set a fresh token and run again."
             )
         if verdict == http.Verdict.TRANSIENT:
-            raise http.TransientFailure(f"provider answered {reply.status} at {url}", retry_after=reply.retry_after)
+            raise http.TransientFailure(
+                f"provider answered {reply.status} at {url}", retry_after=reply.retry_after
+            )
         if verdict == http.Verdict.REJECTED:
             raise ProviderBadPage(f"provider answered {reply.status} at {url}: {self._excerpt(reply.body)!r}")
         return reply

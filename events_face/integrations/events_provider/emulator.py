@@ -85,7 +85,9 @@ class Faults:
     @classmethod
     def from_json(cls, body: dict) -> Faults:
         faults = cls(**{k: float(v) for k, v in body.items() if k != "script"})
-        faults.script = [Fault(**{k: v for k, v in rule.items() if k != "seen"}) for rule in body.get("script", [])]
+        faults.script = [
+            Fault(**{k: v for k, v in rule.items() if k != "seen"}) for rule in body.get("script", [])
+        ]
         return faults
 
     def as_json(self) -> dict:
@@ -205,7 +207,9 @@ class ProviderHandler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, UnicodeDecodeError):
             self._send_json(400, {"detail": "Invalid changed_at or cursor."})
             return 400
-        chunks, last = server.catalog.page(since=since, after=after, malformed_fraction=faults.malformed_fraction)
+        chunks, last = server.catalog.page(
+            since=since, after=after, malformed_fraction=faults.malformed_fraction
+        )
         next_url = "null"
         if last is not None:
             params = {"changed_at": since.isoformat()} if since else {}
@@ -257,18 +261,29 @@ class ProviderHandler(BaseHTTPRequestHandler):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m events_face.integrations provider", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m events_face.integrations provider", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8101)
     parser.add_argument("--events", type=int, default=300, help="number of events to generate")
     parser.add_argument("--seed", type=int, default=1, help="same seed (and --today), same data")
     parser.add_argument("--token", default="provider-dev-token", help="the Bearer token to accept")
     parser.add_argument("--page-size", type=int, default=100)
-    parser.add_argument("--today", type=date.fromisoformat, default=None, help="YYYY-MM-DD the data is generated around (default: today)")
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="YYYY-MM-DD the data is generated around (default: today)",
+    )
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added to each data request")
-    parser.add_argument("--malformed-fraction", type=float, default=0.0, help="share of records served broken")
+    parser.add_argument(
+        "--malformed-fraction", type=float, default=0.0, help="share of records served broken"
+    )
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of data requests answered 500")
-    parser.add_argument("--rate-limit-rate", type=float, default=0.0, help="share answered 429, Retry-After: 1")
+    parser.add_argument(
+        "--rate-limit-rate", type=float, default=0.0, help="share answered 429, Retry-After: 1"
+    )
     parser.add_argument("--not-json-rate", type=float, default=0.0, help="share answered with an HTML page")
     parser.add_argument("--verbose", action="store_true", help="log every request")
     return parser
@@ -285,7 +300,9 @@ def main(argv: list[str]) -> int:
         rate_limit_rate=args.rate_limit_rate,
         not_json_rate=args.not_json_rate,
     )
-    server = ProviderServer((args.host, args.port), catalog=catalog, token=args.token, faults=faults, verbose=args.verbose)
+    server = ProviderServer(
+        (args.host, args.port), catalog=catalog, token=args.token, faults=faults, verbose=args.verbose
+    )
     print(
         f"events-provider emulator: http://{args.host}:{args.port}/api/events/ "
         f"({args.events} events, seed {args.seed}, page size {args.page_size})",

@@ -23,10 +23,25 @@ from datetime import time as dtime
 PROVIDER_TZ = timezone(timedelta(hours=3))
 
 _TOPICS = (
-    "cryptography for engineers", "distributed systems", "Django at scale", "PostgreSQL internals",
-    "product discovery", "accessible design", "data pipelines", "observability", "Rust for Python developers",
-    "machine learning in production", "incident response", "API design", "type systems", "caching",
-    "mobile performance", "security reviews", "event sourcing", "team leadership", "testing legacy code",
+    "cryptography for engineers",
+    "distributed systems",
+    "Django at scale",
+    "PostgreSQL internals",
+    "product discovery",
+    "accessible design",
+    "data pipelines",
+    "observability",
+    "Rust for Python developers",
+    "machine learning in production",
+    "incident response",
+    "API design",
+    "type systems",
+    "caching",
+    "mobile performance",
+    "security reviews",
+    "event sourcing",
+    "team leadership",
+    "testing legacy code",
 )
 _FORMATS = ("Workshop", "Meetup", "Conference", "Talk", "Masterclass", "Hackathon", "Panel", "Webinar")
 _VENUE_WORDS = ("Hall", "Auditorium", "Loft", "Hub", "Center", "Studio", "Arena", "Room")
@@ -61,7 +76,9 @@ class Catalog:
         self.json: dict[str, bytes] = {}
         self.malformed_json: dict[str, bytes] = {}
         for _ in range(events):
-            self._store(self._event(changed_at=self.anchor - timedelta(seconds=self.rng.uniform(1, 45 * 86400))))
+            self._store(
+                self._event(changed_at=self.anchor - timedelta(seconds=self.rng.uniform(1, 45 * 86400)))
+            )
         self.keys.sort()
 
     # --- generation --------------------------------------------------------------------
@@ -79,13 +96,17 @@ class Catalog:
 
     def _event(self, *, changed_at: datetime, event_id: str | None = None) -> dict:
         rng = self.rng
-        event_time = (self.anchor + timedelta(days=rng.uniform(-60, 180))).replace(minute=0, second=0, microsecond=0)
+        event_time = (self.anchor + timedelta(days=rng.uniform(-60, 180))).replace(
+            minute=0, second=0, microsecond=0
+        )
         event_time = event_time.replace(hour=rng.choice((10, 12, 15, 18, 19)))
         deadline = None if rng.random() < 0.2 else event_time - timedelta(days=rng.choice((1, 2, 7)))
         if event_time < self.anchor:
             status = rng.choice(("finished", "finished", "cancelled", "registration_closed"))
         else:
-            status = rng.choice(("new", "published", "published", "published", "registration_closed", "cancelled"))
+            status = rng.choice(
+                ("new", "published", "published", "published", "registration_closed", "cancelled")
+            )
         created_at = changed_at - timedelta(days=rng.uniform(0, 30))
         record = {
             "id": event_id or self._uuid(),
@@ -163,7 +184,9 @@ class Catalog:
             if after is not None:
                 start = bisect.bisect_right(self.keys, after)
             elif since is not None:
-                start = bisect.bisect_left(self.keys, (_micros(datetime.combine(since, dtime(), PROVIDER_TZ)), ""))
+                start = bisect.bisect_left(
+                    self.keys, (_micros(datetime.combine(since, dtime(), PROVIDER_TZ)), "")
+                )
             else:
                 start = 0
             keys = self.keys[start : start + self.page_size]

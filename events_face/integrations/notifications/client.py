@@ -80,7 +80,9 @@ class NotificationsClient:
             reply = http.request(self._http, "POST", self.url, limits=self.limits, content=body)
         except (http.TransientFailure, http.UnreadableBody) as exc:
             return SendResult(http.Verdict.TRANSIENT, detail=http.excerpt(str(exc), secrets=secrets))
-        verdict = http.classify(reply.status, success=SUCCESS_STATUSES, configuration=CONFIGURATION_HINTS.keys())
+        verdict = http.classify(
+            reply.status, success=SUCCESS_STATUSES, configuration=CONFIGURATION_HINTS.keys()
+        )
         detail = http.excerpt(reply.body, secrets=secrets)
         if verdict == http.Verdict.CONFIGURATION:
             detail = f"{CONFIGURATION_HINTS[reply.status]}: {detail}"

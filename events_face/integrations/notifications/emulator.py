@@ -174,7 +174,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--throttle-rate", type=float, default=0.0, help="fraction answered 429")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds on 429")
     parser.add_argument(
-        "--drop-rate", type=float, default=0.0,
+        "--drop-rate",
+        type=float,
+        default=0.0,
         help="fraction accepted but whose connection is then closed without an answer",
     )
     parser.add_argument("--latency-ms", type=float, default=0.0, help="added to every answer")

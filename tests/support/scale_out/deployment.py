@@ -227,7 +227,9 @@ class Deployment:
         """Process group id -> the part of the deployment it belongs to, for the running processes."""
         parts = {"web": "web servers (gunicorn)", "worker": "outbox workers", "sync": "sync_events",
                  "provider": "emulators", "notifications": "emulators"}  # fmt: skip
-        groups = {service.pid: parts[service.name.split("-")[0]] for service in self.services if service.running()}
+        groups = {
+            service.pid: parts[service.name.split("-")[0]] for service in self.services if service.running()
+        }
         groups.update({server.process.pid: parts["web"] for server in self.web if server.running()})
         return groups
 

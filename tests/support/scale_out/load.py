@@ -191,7 +191,9 @@ class LoadGenerator:
             self.registered_ids.extend(user.registered_ids)
         self.samples.sort(key=lambda sample: sample.started)
         # Until the last answer: the users stop taking new actions at `duration`.
-        self.seconds = max([self.plan.duration, *(sample.started + sample.seconds for sample in self.samples)])
+        self.seconds = max(
+            [self.plan.duration, *(sample.started + sample.seconds for sample in self.samples)]
+        )
 
 
 class VirtualUser:
@@ -222,7 +224,9 @@ class VirtualUser:
             self.http.close()
 
     # --- one request ---------------------------------------------------------------------------
-    def request(self, endpoint: str, method: str, path: str, email: str = "", **kwargs) -> httpx.Response | None:
+    def request(
+        self, endpoint: str, method: str, path: str, email: str = "", **kwargs
+    ) -> httpx.Response | None:
         server = self.load.balancer.pick()
         if self.access:
             kwargs.setdefault("headers", {})["Authorization"] = f"Bearer {self.access}"
@@ -262,7 +266,9 @@ class VirtualUser:
             if signed_up is None or signed_up.status_code != 201:
                 return
             self.accounts.append(username)
-        logged_in = self.request(LOG_IN, "POST", "/api/auth/login", json={"username": username, "password": PASSWORD})
+        logged_in = self.request(
+            LOG_IN, "POST", "/api/auth/login", json={"username": username, "password": PASSWORD}
+        )
         if logged_in is None or logged_in.status_code != 200:
             return
         self.access = logged_in.json()["access"]

@@ -57,9 +57,7 @@ def registration_key(registration: dict[str, Any]) -> tuple[str, str, str]:
     return registration["email"], registration["full_name"], registration["confirmation_code"]
 
 
-def notifications_proof(
-    *, registrations: list[dict], messages: list[dict], accepted: list[dict]
-) -> Proof:
+def notifications_proof(*, registrations: list[dict], messages: list[dict], accepted: list[dict]) -> Proof:
     """Every registration has exactly one notification accepted downstream, and nothing else was.
 
     `accepted` is the emulator's record; it keeps one entry per id (a repeat got 409).
@@ -184,7 +182,9 @@ def answers_proof(*, samples: list[Sample], windows: list[RestartWindow], load_e
 
     def during_restart(sample: Sample) -> bool:
         ended = sample.started + sample.seconds
-        return any(w.server == sample.server and sample.started <= w.end and ended >= w.start for w in windows)
+        return any(
+            w.server == sample.server and sample.started <= w.end and ended >= w.start for w in windows
+        )
 
     failed = [sample for sample in samples if sample.failed]
     in_window = [sample for sample in failed if during_restart(sample)]
@@ -204,7 +204,9 @@ def answers_proof(*, samples: list[Sample], windows: list[RestartWindow], load_e
         {
             "failed_outside_restart": [describe(s) for s in outside[:EXAMPLES]],
             "failed_outside_restart_count": len(outside),
-            "failed_during_restart": Counter(f"{s.status or 'no answer'} {s.code}".rstrip() for s in in_window),
+            "failed_during_restart": Counter(
+                f"{s.status or 'no answer'} {s.code}".rstrip() for s in in_window
+            ),
             "failed_during_restart_count": len(in_window),
             "unexpected": [describe(s) for s in unexpected[:EXAMPLES]],
             "unexpected_count": len(unexpected),
@@ -218,7 +220,9 @@ def _moment(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
-def sync_proof(*, provider_records: list[dict], events: list[dict], venues: list[dict], mutations: int) -> Proof:
+def sync_proof(
+    *, provider_records: list[dict], events: list[dict], venues: list[dict], mutations: int
+) -> Proof:
     """Every event (and place) the provider serves is stored with the provider's current values,
     and nothing else is stored."""
     stored = {str(event["id"]): event for event in events}

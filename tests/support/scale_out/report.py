@@ -42,7 +42,9 @@ def per_second(samples: list[Sample], seconds: float) -> dict[str, list[int]]:
     password), registrations answered 201 (when asked), and failures (when they failed: a
     request that waited in a backlog fails when it is dropped)."""
     buckets = int(seconds) + 1
-    series = {name: [0] * buckets for name in ("requests", "sign_ups_and_logins", "registrations", "failures")}
+    series = {
+        name: [0] * buckets for name in ("requests", "sign_ups_and_logins", "registrations", "failures")
+    }
     for sample in samples:
         second = min(int(sample.started), buckets - 1)
         series["requests"][second] += 1
@@ -64,7 +66,9 @@ def report_text(result: dict[str, Any]) -> str:
     plan, load, outbox, sync = result["plan"], result["load"], result["outbox"], result["sync"]
     restart_failures = result["proofs"]["answers"]["details"]["failed_during_restart"]
     unseen = result["proofs"]["bookings"]["details"]
-    service_answers = ", ".join(f"{status} x{count:,}" for status, count in sorted(outbox["emulator_answers"].items()))
+    service_answers = ", ".join(
+        f"{status} x{count:,}" for status, count in sorted(outbox["emulator_answers"].items())
+    )
     lines = [
         f"{plan['clients']} clients for {load['seconds']:.0f} s against {plan['web_servers']} gunicorn servers "
         f"(2 workers each), {plan['workers']} outbox workers, `sync_events --watch {plan['sync_watch_seconds']:g}`; "

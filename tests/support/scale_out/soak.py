@@ -49,6 +49,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from events_face.events.models import Event, Registration, Venue
+from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC
 from events_face.outbox.models import OutboxMessage
 from events_face.sync.models import SyncRun
 from tests.support.processes import test_database_url
@@ -231,8 +232,11 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
             stranded = leases.count()
             time.sleep(1)
             worker.start()
-            note("worker_kill", killed_at,
-                 f"SIGKILL {worker.name} (pid {pid}) holding {stranded} unsent messages; started again 1 s later")
+            note(
+                "worker_kill",
+                killed_at,
+                f"SIGKILL {worker.name} (pid {pid}) holding {stranded} unsent messages; started again 1 s later",
+            )
 
         def web_restart() -> None:
             index = len(deployment.web) - 1
@@ -244,7 +248,9 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
                 deployment.web_restart(index)
                 how = "SIGTERM, started again, answering"
             windows.append(RestartWindow(server=index, start=start, end=load.elapsed()))
-            note("web_restart", start, f"restarted web-{index + 1}: {how} {load.elapsed() - start:.1f} s later")
+            note(
+                "web_restart", start, f"restarted web-{index + 1}: {how} {load.elapsed() - start:.1f} s later"
+            )
 
         def sync_restart() -> None:
             runs = SyncRun.objects.filter(status=SyncRun.Status.RUNNING)
@@ -321,19 +327,48 @@ def soak_run(plan: SoakPlan, *, log_dir: Path, say: Callable[[str], None] = prin
     registrations = list(Registration.objects.values(
         "id", "event_id", "email", "full_name", "confirmation_code", "created_at"
     ))  # fmt: skip
-    messages = list(OutboxMessage.objects.values("id", "sent", "failed_at"))
+    # One registration notification per registration; the sync's changes also send change
+    # notices (and events near their start, reminders): those must all be sent too.
+    of_registrations = OutboxMessage.objects.filter(topic=REGISTRATION_NOTIFICATION_TOPIC)
+    messages = list(of_registrations.values("id", "sent", "failed_at"))
+    message_ids = {str(message["id"]) for message in messages}
+    others = list(OutboxMessage.objects.exclude(topic=REGISTRATION_NOTIFICATION_TOPIC).values("id", "sent"))
+    notifications = notifications_proof(
+        registrations=registrations,
+        messages=messages,
+        accepted=[notification for notification in accepted if notification["id"] in message_ids],
+    )
+    other_accepted = {notification["id"] for notification in accepted} - message_ids
+    unsent_others = [
+        message for message in others if not message["sent"] or str(message["id"]) not in other_accepted
+    ]
+    notifications.summary += (
+        f"; {len(others)} other notices (changes, reminders), {len(unsent_others)} not delivered"
+    )
+    notifications.ok = notifications.ok and not unsent_others
     proofs = [
-        notifications_proof(registrations=registrations, messages=messages, accepted=accepted),
+        notifications,
         bookings_proof(
-            registrations=registrations, capacity_event_id=capacity_event_id, capacity=plan.capacity,
-            acknowledged_ids=load.registered_ids, samples=load.samples,
+            registrations=registrations,
+            capacity_event_id=capacity_event_id,
+            capacity=plan.capacity,
+            acknowledged_ids=load.registered_ids,
+            samples=load.samples,
         ),  # fmt: skip
         answers_proof(samples=load.samples, windows=windows, load_errors=load.errors),
         sync_proof(
             provider_records=served,
-            events=list(Event.objects.values(
-                "id", "name", "event_time", "registration_deadline", "status", "venue_id", "provider_changed_at"
-            )),  # fmt: skip
+            events=list(
+                Event.objects.values(
+                    "id",
+                    "name",
+                    "event_time",
+                    "registration_deadline",
+                    "status",
+                    "venue_id",
+                    "provider_changed_at",
+                )
+            ),  # fmt: skip
             venues=list(Venue.objects.values("id", "name", "extra")),
             mutations=changes.changes,
         ),

@@ -45,9 +45,7 @@ class Command(BaseCommand):
     help = "Deliver outbox messages to the notifications service until stopped."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument(
-            "--once", action="store_true", help="deliver the messages due now, then exit"
-        )
+        parser.add_argument("--once", action="store_true", help="deliver the messages due now, then exit")
         parser.add_argument(
             "--requeue-failed",
             action="store_true",
@@ -61,7 +59,9 @@ class Command(BaseCommand):
             return
         self.check_configuration()
         if settings.WORKER_METRICS_PORT and not once:
-            host, port = metrics_server_start(address=settings.WORKER_METRICS_PORT, setting="WORKER_METRICS_PORT")
+            host, port = metrics_server_start(
+                address=settings.WORKER_METRICS_PORT, setting="WORKER_METRICS_PORT"
+            )
             logger.info("outbox worker metrics on http://%s:%d/metrics", host, port)
 
         stopping = threading.Event()
@@ -76,7 +76,10 @@ class Command(BaseCommand):
         due_before = timezone.now() if once else None
         logger.info(
             "outbox worker %s delivering to the senders of %s (batch %d, %d in flight)",
-            lease_owner, ", ".join(sorted(registered_senders())), batch_size, concurrency,
+            lease_owner,
+            ", ".join(sorted(registered_senders())),
+            batch_size,
+            concurrency,
         )
         with (
             Senders() as senders,

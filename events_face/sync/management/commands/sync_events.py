@@ -77,7 +77,9 @@ class Command(BaseCommand):
         since = _date(options["date"]) if options["date"] else None
         watch = options["watch"]
         if watch is not None and (options["all"] or since):
-            raise CommandError("--watch repeats incremental syncs; it cannot be combined with --all or --date.")
+            raise CommandError(
+                "--watch repeats incremental syncs; it cannot be combined with --all or --date."
+            )
         if watch is not None and watch < 0:
             raise CommandError("--watch SECONDS must not be negative.")
         self._check_configuration()
@@ -156,7 +158,9 @@ class Command(BaseCommand):
 
         columns = (SpinnerColumn(), TextColumn("{task.fields[detail]}"), TimeElapsedColumn())
         records, started = 0, time.monotonic()
-        with progress_display(self.stdout._out, columns, detail=f"sync ({run.mode}): waiting for page 1") as update:
+        with progress_display(
+            self.stdout._out, columns, detail=f"sync ({run.mode}): waiting for page 1"
+        ) as update:
 
             def on_page(run: SyncRun, result: PageResult) -> None:
                 nonlocal records
