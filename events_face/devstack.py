@@ -116,7 +116,13 @@ class Stack:
         token = secrets.token_urlsafe(24)
         try:
             emulator = emulator_start(
-                kind, "--token", token, *args, port=port, env=self.env, stdin=subprocess.DEVNULL
+                # One argument, "--token=...": a token may begin with "-", which argparse would take for an option.
+                kind,
+                f"--token={token}",
+                *args,
+                port=port,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
             )
         except NotReady as exc:
             raise SystemExit(str(exc)) from None

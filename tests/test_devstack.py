@@ -133,3 +133,20 @@ def test_stopping_is_silent_and_exits_0(tmp_path, stop, sigint_ignored):
     # Every child is gone: their ports are free again.
     for name in ("PORT", "PROVIDER_EMULATOR_PORT", "NOTIFICATIONS_EMULATOR_PORT"):
         assert port_is_free(int(env[name])), f"{name} still taken:\n{text}"
+
+
+def test_an_emulator_token_that_begins_with_a_dash_is_still_one_argument(monkeypatch):
+    """secrets.token_urlsafe begins with "-" once in 64 runs; argparse took it for an option."""
+    from events_face import devstack
+    from events_face.launcher import free_port
+
+    monkeypatch.setattr(devstack.secrets, "token_urlsafe", lambda nbytes: "-starts-with-a-dash")
+    stack = devstack.Stack()
+    try:
+        # Before: "argument --token: expected one argument", and make run stopped (SystemExit).
+        url, token = stack.emulator_start("notifications", free_port(), "/api/notifications")
+        assert token == "-starts-with-a-dash" and url.startswith("http://127.0.0.1:")
+    finally:
+        for _name, process in stack.children:
+            process.terminate()
+            process.wait(timeout=30)
