@@ -33,12 +33,20 @@ def login(api_client):
     return api_client.post("/api/auth/login", {"username": "nobody", "password": "guess"}, format="json")
 
 
-def fill_the_response_cache(megabytes: int) -> None:
+def fill_the_response_cache(megabytes: int) -> int:
+    """Write `megabytes` of pages; returns how many were written."""
     cache = caches["default"]
-    for i in range(megabytes * 1024 * 1024 // len(PAGE)):
+    count = megabytes * 1024 * 1024 // len(PAGE)
+    for i in range(count):
         # A noeviction server refuses what does not fit, as a full one does in production.
         with contextlib.suppress(redis.exceptions.OutOfMemoryError):
             cache.set(f"page-{i}", PAGE, timeout=600)
+    return count
+
+
+def pages_kept(count: int) -> int:
+    cache = caches["default"]
+    return sum(cache.get(f"page-{i}") is not None for i in range(count))
 
 
 @pytest.fixture
@@ -95,9 +103,10 @@ def test_filling_the_response_cache_of_an_lru_redis_does_not_evict_a_throttle_co
     )
     assert [login(api_client).status_code for _ in range(3)] == [401, 401, 401]
 
-    fill_the_response_cache(megabytes=16)
+    written = fill_the_response_cache(megabytes=16)
 
-    assert caches["default"].get("page-0") is None, "the response cache did evict"
+    # Redis's LRU is approximate (it samples keys): some page, not necessarily the first, went.
+    assert pages_kept(written) < written, "the response cache did evict"
     assert login(api_client).status_code == 429
 
 
