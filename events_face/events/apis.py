@@ -10,11 +10,9 @@ from datetime import UTC
 from urllib.parse import urlencode
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -23,6 +21,7 @@ from rest_framework.views import APIView
 
 from events_face.accounts.authentication import AccessTokenAuthentication
 from events_face.core import schema
+from events_face.core.idempotency import idempotency_key_parameter, idempotency_key_read
 from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.errors import event_id_parse
 from events_face.events.lifecycle import (
@@ -171,8 +170,6 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
         )
 
 
-MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
 EVENT_ID = OpenApiParameter("event_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 REGISTRATION_ID = OpenApiParameter("registration_id", OpenApiTypes.UUID, OpenApiParameter.PATH)
 CANCEL_TOKEN = OpenApiParameter(
@@ -217,11 +214,8 @@ class EventRegisterApi(APIView):
         request=RegistrationInputSerializer,
         parameters=[
             EVENT_ID,
-            OpenApiParameter(
-                "Idempotency-Key",
-                location=OpenApiParameter.HEADER,
-                required=False,
-                description="A repeat with the same key by the same user replays the first response.",
+            idempotency_key_parameter(
+                "A repeat with the same key by the same user replays the first response."
             ),
         ],
         responses={
@@ -256,15 +250,7 @@ class EventRegisterApi(APIView):
     def post(self, request, event_id: str):
         payload = RegistrationInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip() or None
-        if key is not None and len(key) > MAX_IDEMPOTENCY_KEY_LENGTH:
-            raise ValidationError(
-                {
-                    "Idempotency-Key": [
-                        _("At most %(count)d characters.") % {"count": MAX_IDEMPOTENCY_KEY_LENGTH}
-                    ]
-                }
-            )
+        key = idempotency_key_read(request)
         registration, _created = registration_create(
             event_id=event_id,
             user=request.user,
