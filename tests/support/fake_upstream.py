@@ -82,11 +82,11 @@ class FakeUpstream:
 
             def _answer(self, answer: Answer) -> None:
                 self.send_response(answer.status)
-                headers = {"Content-Type": "application/json", **answer.headers}
+                # Every connection ends after one answer, and says so: a client that was not
+                # told would pool it, and its next request could race the close.
+                headers = {"Content-Type": "application/json", **answer.headers, "Connection": "close"}
                 if answer.declare_length:
                     headers.setdefault("Content-Length", str(len(answer.body) * answer.repeat))
-                else:
-                    headers["Connection"] = "close"
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.end_headers()
