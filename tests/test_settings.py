@@ -18,7 +18,7 @@ from django.test import override_settings
 from events_face.config import environment
 from events_face.config.checks import OUTBOX_TAG, SETTINGS_TAG
 from events_face.config.settings.cache import cache_from_url, default_throttle_cache_url
-from tests.support.processes import PROJECT_DIR
+from tests.support.processes import PROJECT_DIR, manage_run
 
 SETTINGS_SOURCES = [
     PROJECT_DIR / "events_face" / "config" / "environment.py",
@@ -35,14 +35,7 @@ PRODUCTION = {
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return manage_run(*args, env=env)
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -256,11 +249,11 @@ def test_gunicorn_warns_at_start_when_its_workers_count_rate_limits_apart(tmp_pa
     assert "events_face.E004" in server.error_log_path.read_text()
 
 
-@override_settings(OUTBOX_LEASE_SECONDS=30, OUTBOX_HTTP_TIMEOUT=10.0)
+@override_settings(OUTBOX_LEASE_SECONDS=30, OUTBOX_HTTP_DEADLINE_SECONDS=10.0)
 def test_a_lease_that_does_not_outlast_three_http_deadlines_is_E005():
     found = errors(tags=(OUTBOX_TAG,))["events_face.E005"]
 
-    assert "OUTBOX_LEASE_SECONDS" in found and "OUTBOX_HTTP_TIMEOUT" in found
+    assert "OUTBOX_LEASE_SECONDS" in found and "OUTBOX_HTTP_DEADLINE_SECONDS" in found
 
 
 @override_settings(TRUSTED_PROXIES=[], LEGACY_NUM_PROXIES=1, LEGACY_USE_X_FORWARDED_PROTO=True)
@@ -319,3 +312,20 @@ def test_throttle_cache_url_overrides_the_default():
     )  # fmt: skip
 
     assert result.stdout.strip().splitlines()[-1] == "redis://counters.internal:6379/0", result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "value"),
+    [
+        ("OUTBOX_HTTP_TIMEOUT", "OUTBOX_HTTP_DEADLINE_SECONDS", "7.5"),
+        ("SYNC_HTTP_TIMEOUT", "SYNC_HTTP_DEADLINE_SECONDS", "12"),
+    ],
+)
+def test_an_old_deadline_name_still_works_and_a_warning_names_the_new_one(old, new, value):
+    shown = manage("shell", "-c", f"from django.conf import settings; print(settings.{new})", **{old: value})
+    assert shown.returncode == 0, shown.stderr
+    assert float(shown.stdout.strip().splitlines()[-1]) == float(value)
+
+    checked = manage("check", **{old: value})
+    assert "events_face.W004" in checked.stderr + checked.stdout
+    assert new in checked.stderr + checked.stdout

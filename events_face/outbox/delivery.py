@@ -32,9 +32,9 @@ Leases and locks: the whole rule, in one place
    batch N-1 while batch N is on the wire: those transactions touch other
    rows and last milliseconds whatever the service does.
 4. A worker never starts a request that could outlive its lease: a claimed
-   message whose lease has less than `3 x OUTBOX_HTTP_TIMEOUT` left is
+   message whose lease has less than `3 x OUTBOX_HTTP_DEADLINE_SECONDS` left is
    released unsent, and every request ends by its total deadline,
-   OUTBOX_HTTP_TIMEOUT, whatever the service does (`integrations/http.py`:
+   OUTBOX_HTTP_DEADLINE_SECONDS, whatever the service does (`integrations/http.py`:
    connect, send and the whole answer, however slowly it trickles). So a
    live worker's lease cannot expire under a request.
 5. `outcomes_record` writes all outcomes of a batch in one short
@@ -69,7 +69,7 @@ REQUEST_BUDGET_TIMEOUTS = 3
 
 
 def request_budget_seconds() -> float:
-    return REQUEST_BUDGET_TIMEOUTS * settings.OUTBOX_HTTP_TIMEOUT
+    return REQUEST_BUDGET_TIMEOUTS * settings.OUTBOX_HTTP_DEADLINE_SECONDS
 
 
 def batch_claim(*, lease_owner: str, limit: int, due_before: datetime | None = None) -> list[OutboxMessage]:

@@ -25,7 +25,7 @@ def delivery_settings(settings, notifications_service):
     settings.NOTIFICATIONS_TOKEN = TOKEN
     settings.NOTIFICATIONS_OWNER_ID = OWNER_ID
     settings.OUTBOX_RETRY_BASE_SECONDS = 1.0
-    settings.OUTBOX_HTTP_TIMEOUT = 2.0
+    settings.OUTBOX_HTTP_DEADLINE_SECONDS = 2.0
     settings.OUTBOX_LEASE_SECONDS = 30
     settings.OUTBOX_CONCURRENCY = 4
     return settings

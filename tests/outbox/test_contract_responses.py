@@ -121,7 +121,7 @@ def test_408_425_and_5xx_reschedule_with_backoff(deliver, notifications_service,
 
 
 def test_an_answer_later_than_the_deadline_reschedules(deliver, delivery_settings, notifications_service):
-    delivery_settings.OUTBOX_HTTP_TIMEOUT = 0.2
+    delivery_settings.OUTBOX_HTTP_DEADLINE_SECONDS = 0.2
     message = make_message()
     notifications_service.set_faults(latency_ms=1000)
 

@@ -119,7 +119,7 @@ def test_a_stopping_worker_releases_what_it_has_not_sent(deliver, notifications_
 def test_no_request_starts_that_could_outlive_its_lease(deliver, delivery_settings, notifications_service):
     # A lease shorter than the request budget: nothing may be sent under it.
     delivery_settings.OUTBOX_LEASE_SECONDS = 5
-    delivery_settings.OUTBOX_HTTP_TIMEOUT = 2.0
+    delivery_settings.OUTBOX_HTTP_DEADLINE_SECONDS = 2.0
     make_message()
 
     report = deliver()

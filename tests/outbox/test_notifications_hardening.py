@@ -35,7 +35,7 @@ def trickled_201(request) -> Answer:
 def test_an_answer_trickled_past_the_deadline_is_retried_not_taken_for_delivery(deliver, delivery_settings):
     with FakeUpstream(trickled_201) as service:
         delivery_settings.NOTIFICATIONS_URL = service.url("/api/notifications")
-        delivery_settings.OUTBOX_HTTP_TIMEOUT = 1.0
+        delivery_settings.OUTBOX_HTTP_DEADLINE_SECONDS = 1.0
         message = make_message()
 
         report = deliver()
@@ -53,7 +53,7 @@ def test_two_workers_against_a_trickling_service_post_each_message_once(workers)
         messages = make_messages(4)
         env = worker_env(
             service.url("/api/notifications"),
-            OUTBOX_HTTP_TIMEOUT="1",
+            OUTBOX_HTTP_DEADLINE_SECONDS="1",
             OUTBOX_LEASE_SECONDS="4",
             # Retried no sooner than 5 minutes: any second POST here would be a lease broken.
             OUTBOX_RETRY_BASE_SECONDS="600",

@@ -42,7 +42,7 @@ def test_the_worker_refuses_to_start_without_a_setting_and_names_it(workers, not
 
 
 def test_the_worker_refuses_a_lease_shorter_than_its_requests(workers, notifications_service):
-    env = worker_env(notifications_service, OUTBOX_LEASE_SECONDS="5", OUTBOX_HTTP_TIMEOUT="10")
+    env = worker_env(notifications_service, OUTBOX_LEASE_SECONDS="5", OUTBOX_HTTP_DEADLINE_SECONDS="10")
 
     code, output = workers.run(env, "--once")
 
@@ -142,7 +142,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_a_restart_finishes_the_j
         OUTBOX_BATCH_SIZE="50",
         OUTBOX_CONCURRENCY="4",
         OUTBOX_LEASE_SECONDS="2",
-        OUTBOX_HTTP_TIMEOUT="0.5",
+        OUTBOX_HTTP_DEADLINE_SECONDS="0.5",
     )
     doomed = workers.start(env)
     wait_until(

@@ -113,7 +113,7 @@ def worker_env(service: "NotificationsService | str", **overrides: str) -> dict[
         "OUTBOX_POLL_INTERVAL": "0.1",
         "OUTBOX_RETRY_BASE_SECONDS": "0.05",
         "OUTBOX_RETRY_MAX_SECONDS": "0.5",
-        "OUTBOX_HTTP_TIMEOUT": "2",
+        "OUTBOX_HTTP_DEADLINE_SECONDS": "2",
         "OUTBOX_LEASE_SECONDS": "10",
     }
     env.update(overrides)

@@ -56,5 +56,5 @@ def sync_settings(settings, provider):
     settings.EVENTS_PROVIDER_TOKEN = TOKEN
     settings.SYNC_MAX_RETRIES = 2
     settings.SYNC_BACKOFF_MAX = 0.05
-    settings.SYNC_HTTP_TIMEOUT = 5.0
+    settings.SYNC_HTTP_DEADLINE_SECONDS = 5.0
     return settings

@@ -42,7 +42,7 @@ def point_at(settings):
         settings.EVENTS_PROVIDER_TOKEN = TOKEN
         settings.SYNC_MAX_RETRIES = 1
         settings.SYNC_BACKOFF_MAX = 0.05
-        settings.SYNC_HTTP_TIMEOUT = 10.0
+        settings.SYNC_HTTP_DEADLINE_SECONDS = 10.0
 
     return point
 
@@ -127,7 +127,7 @@ def test_a_page_trickled_past_the_deadline_fails_the_run(point_at, settings):
     # ~10 s for the whole page; every byte comes well within a read timeout of 2 s.
     with FakeUpstream(lambda request: trickling_page(padding=20, seconds_per_byte=0.2)) as provider:
         point_at(provider)
-        settings.SYNC_HTTP_TIMEOUT = 2.0
+        settings.SYNC_HTTP_DEADLINE_SECONDS = 2.0
 
         result = sync("--all")
 
@@ -143,7 +143,7 @@ def test_sigterm_stops_a_sync_within_seconds_while_the_provider_trickles():
             "sync_events", "--all",
             env=command_env(
                 EVENTS_PROVIDER_URL=provider.url("/api/events/"), EVENTS_PROVIDER_TOKEN=TOKEN,
-                SYNC_HTTP_TIMEOUT="3600", LOG_LEVEL="WARNING",
+                SYNC_HTTP_DEADLINE_SECONDS="3600", LOG_LEVEL="WARNING",
             ),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

@@ -21,7 +21,11 @@ OUTBOX_CONCURRENCY = env.int("OUTBOX_CONCURRENCY", default=16)
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
 # Total deadline of one request in seconds (connect, send, the whole answer); a lease
 # must outlast 3 of them (checked: events_face.E005).
-OUTBOX_HTTP_TIMEOUT = env.float("OUTBOX_HTTP_TIMEOUT", default=10.0)
+# OUTBOX_HTTP_TIMEOUT is its old name, read while the new one is unset (events_face.W004).
+LEGACY_OUTBOX_HTTP_TIMEOUT = env.float("OUTBOX_HTTP_TIMEOUT", default=None)
+OUTBOX_HTTP_DEADLINE_SECONDS = env.float(
+    "OUTBOX_HTTP_DEADLINE_SECONDS", default=LEGACY_OUTBOX_HTTP_TIMEOUT or 10.0
+)
 # Retry backoff: base * 2**(attempt-1) seconds with jitter, capped (Retry-After included).
 OUTBOX_RETRY_BASE_SECONDS = env.float("OUTBOX_RETRY_BASE_SECONDS", default=1.0)
 OUTBOX_RETRY_MAX_SECONDS = env.float("OUTBOX_RETRY_MAX_SECONDS", default=3600.0)

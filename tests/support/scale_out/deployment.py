@@ -126,7 +126,7 @@ class Deployment:
             # A SIGKILLed worker's messages come back when its leases end: short ones, so
             # that a run of a minute sees them delivered (a lease must outlast 3 requests).
             "OUTBOX_LEASE_SECONDS": "10",
-            "OUTBOX_HTTP_TIMEOUT": "2",
+            "OUTBOX_HTTP_DEADLINE_SECONDS": "2",
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }

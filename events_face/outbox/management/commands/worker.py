@@ -8,7 +8,7 @@ Any number of workers may run side by side, on one machine or many; the
 rules that make that safe are in `events_face/outbox/delivery.py`.
 
 SIGTERM or SIGINT: no new request starts, the requests in flight finish (each
-by its deadline, OUTBOX_HTTP_TIMEOUT), messages not yet sent are released for
+by its deadline, OUTBOX_HTTP_DEADLINE_SECONDS), messages not yet sent are released for
 the next worker, and the process exits 0 (`core/stopping.py`). A second signal
 acts as usual (SIGTERM kills it at once), which is also safe: its leases expire
 and the messages are sent again.

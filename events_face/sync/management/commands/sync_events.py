@@ -123,7 +123,7 @@ class Command(BaseCommand):
         client = EventsProviderClient(
             base_url=settings.EVENTS_PROVIDER_URL,
             token=settings.EVENTS_PROVIDER_TOKEN,
-            timeout=settings.SYNC_HTTP_TIMEOUT,
+            timeout=settings.SYNC_HTTP_DEADLINE_SECONDS,
             retry=retry_policy(max_retries=settings.SYNC_MAX_RETRIES, max_backoff=settings.SYNC_BACKOFF_MAX),
             max_pages=settings.SYNC_MAX_PAGES,
             max_page_bytes=settings.SYNC_MAX_PAGE_BYTES,
