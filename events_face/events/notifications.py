@@ -44,12 +44,12 @@ import unicodedata
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import dateformat, translation
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from events_face.integrations.http import SendResult
 from events_face.integrations.notifications.client import NotificationsClient
@@ -70,143 +70,79 @@ EVENT_CHANGED_TOPIC = "event.changed"
 NOT_PLAIN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
-def registration_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    event_time: datetime,
-    confirmation_code: str,
-    language: str,
-    cancel_url: str | None = None,
-) -> dict[str, str]:
+class Addressee(TypedDict):
+    """Whom a registration's notification goes to and what it is about (the builders' common arguments)."""
+
+    notification_id: uuid.UUID
+    email: str
+    full_name: str
+    event_name: str
+    event_time: datetime
+    language: str  # the text's
+    cancel_url: NotRequired[str | None]  # the signed link that cancels the registration
+
+
+# Each text is translated when its notification is built, in the registration's language.
+REGISTERED = gettext_noop("Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s.")
+WAITLIST_JOINED = gettext_noop(
+    "Hello, %(full_name)s! %(event_name)s on %(moment)s is full: you are on its waiting list, "
+    "number %(position)d. If a place frees up, you get it in turn and we send your confirmation code."
+)
+PROMOTED = gettext_noop(
+    "Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s."
+)
+CANCELLED = gettext_noop(
+    "Hello, %(full_name)s! Your registration for %(event_name)s on %(moment)s is cancelled."
+)
+REMINDED = gettext_noop("Hello, %(full_name)s! A reminder: %(event_name)s is on %(moment)s.")
+
+
+def registration_notification(*, confirmation_code: str, **to: Unpack[Addressee]) -> dict[str, str]:
     """The notifications service's body for one registration, its text in `language`;
     with `cancel_url`, the link that cancels it (before the code, which ends the text)."""
-    with translation.override(language):
-        message = _sentences(
-            gettext("Hello, %(full_name)s! You are registered for %(event_name)s on %(moment)s.")
-            % {
-                "full_name": _plain(full_name),
-                "event_name": _plain(event_name),
-                "moment": event_moment(event_time),
-            },
-            cancel_url=cancel_url,
-            code=confirmation_code,
-        )
-    return _body(notification_id=notification_id, email=email, message=message)
+    return _notification(REGISTERED, to, code=confirmation_code)
 
 
-def waitlist_joined_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    event_time: datetime,
-    position: int,
-    language: str,
-    cancel_url: str | None = None,
-) -> dict[str, str]:
+def waitlist_joined_notification(*, position: int, **to: Unpack[Addressee]) -> dict[str, str]:
     """The body for a registration that joined the waiting list at `position` (1 = next)."""
-    with translation.override(language):
-        text = gettext(
-            "Hello, %(full_name)s! %(event_name)s on %(moment)s is full: you are on its waiting list, "
-            "number %(position)d. If a place frees up, you get it in turn and we send your confirmation code."
-        ) % {
-            "full_name": _plain(full_name),
-            "event_name": _plain(event_name),
-            "moment": event_moment(event_time),
-            "position": position,
-        }
-        message = _sentences(text, cancel_url=cancel_url)
-    return _body(notification_id=notification_id, email=email, message=message)
+    return _notification(WAITLIST_JOINED, to, position=position)
 
 
-def promotion_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    event_time: datetime,
-    confirmation_code: str,
-    language: str,
-    cancel_url: str | None = None,
-) -> dict[str, str]:
+def promotion_notification(*, confirmation_code: str, **to: Unpack[Addressee]) -> dict[str, str]:
     """The body for a waitlisted registration that got a seat; ends with its confirmation code."""
-    with translation.override(language):
-        message = _sentences(
-            gettext(
-                "Hello, %(full_name)s! A place has freed up: you are now registered for %(event_name)s on %(moment)s."
-            )
-            % {
-                "full_name": _plain(full_name),
-                "event_name": _plain(event_name),
-                "moment": event_moment(event_time),
-            },
-            cancel_url=cancel_url,
-            code=confirmation_code,
-        )
-    return _body(notification_id=notification_id, email=email, message=message)
+    return _notification(PROMOTED, to, code=confirmation_code)
 
 
-def cancellation_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    event_time: datetime,
-    language: str,
-) -> dict[str, str]:
-    """The body for a cancelled registration (confirmed or waitlisted)."""
-    with translation.override(language):
-        message = gettext(
-            "Hello, %(full_name)s! Your registration for %(event_name)s on %(moment)s is cancelled."
-        ) % {
-            "full_name": _plain(full_name),
-            "event_name": _plain(event_name),
-            "moment": event_moment(event_time),
-        }
-    return _body(notification_id=notification_id, email=email, message=message)
+def cancellation_notification(**to: Unpack[Addressee]) -> dict[str, str]:
+    """The body for a cancelled registration (confirmed or waitlisted): no link, no code."""
+    return _notification(CANCELLED, {**to, "cancel_url": None})
 
 
-def _sentences(text: str, *, cancel_url: str | None = None, code: str | None = None) -> str:
-    """`text`, then the cancel link, then the confirmation code: the code is always the last word."""
-    parts = [text]
-    if cancel_url:
-        parts.append(gettext("To cancel: %(url)s") % {"url": cancel_url})
-    if code:
-        parts.append(gettext("Your confirmation code: %(code)s") % {"code": code})
-    return " ".join(parts)
-
-
-def reminder_notification(
-    *,
-    notification_id: uuid.UUID,
-    email: str,
-    full_name: str,
-    event_name: str,
-    event_time: datetime,
-    confirmation_code: str,
-    language: str,
-    cancel_url: str | None = None,
-) -> dict[str, str]:
+def reminder_notification(*, confirmation_code: str, **to: Unpack[Addressee]) -> dict[str, str]:
     """The reminder before the event (REMINDER_HOURS_BEFORE); with `cancel_url`, the link that
     cancels the registration; ends with the confirmation code."""
-    with translation.override(language):
-        message = _sentences(
-            gettext("Hello, %(full_name)s! A reminder: %(event_name)s is on %(moment)s.")
+    return _notification(REMINDED, to, code=confirmation_code)
+
+
+def _notification(template: str, to: Addressee, *, code: str | None = None, **values: Any) -> dict[str, str]:
+    """The body of the notification `template` to `to`, written in `to`'s language: the
+    template filled (the names made plain, the moment as the language writes it), then the
+    cancel link, then the confirmation code, always the last word."""
+    with translation.override(to["language"]):
+        parts = [
+            gettext(template)
             % {
-                "full_name": _plain(full_name),
-                "event_name": _plain(event_name),
-                "moment": event_moment(event_time),
-            },
-            cancel_url=cancel_url,
-            code=confirmation_code,
-        )
-    return _body(notification_id=notification_id, email=email, message=message)
+                "full_name": _plain(to["full_name"]),
+                "event_name": _plain(to["event_name"]),
+                "moment": event_moment(to["event_time"]),
+                **values,
+            }
+        ]
+        if cancel_url := to.get("cancel_url"):
+            parts.append(gettext("To cancel: %(url)s") % {"url": cancel_url})
+        if code:
+            parts.append(gettext("Your confirmation code: %(code)s") % {"code": code})
+    return _body(notification_id=to["notification_id"], email=to["email"], message=" ".join(parts))
 
 
 class EventChangedNotices:
@@ -328,7 +264,7 @@ class NotificationSender:
         self._client = NotificationsClient(
             url=settings.NOTIFICATIONS_URL,
             token=settings.NOTIFICATIONS_TOKEN,
-            timeout=settings.OUTBOX_HTTP_TIMEOUT,
+            timeout=settings.OUTBOX_HTTP_DEADLINE_SECONDS,
             max_connections=settings.OUTBOX_CONCURRENCY,
         )
 

@@ -19,6 +19,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from events_face.outbox.registry import registrar
+
 logger = logging.getLogger(__name__)
 
 _schedules: dict[str, Callable[..., int]] = {}
@@ -26,14 +28,7 @@ _schedules: dict[str, Callable[..., int]] = {}
 
 def outbox_schedule(name: str):
     """Function decorator: the worker calls this `write(*, now) -> int` before each round of deliveries."""
-
-    def register(write):
-        if name in _schedules and _schedules[name] is not write:
-            raise RuntimeError(f"two outbox schedules registered as {name!r}")
-        _schedules[name] = write
-        return write
-
-    return register
+    return registrar(_schedules, name, what="outbox schedules")
 
 
 def registered_schedules() -> dict[str, Callable[..., int]]:

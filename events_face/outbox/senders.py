@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from events_face.integrations.http import SendResult, Verdict
+from events_face.outbox.registry import registrar
 
 
 class Sender(Protocol):
@@ -40,14 +41,7 @@ _senders: dict[str, Callable[[], Sender]] = {}
 
 def outbox_sender(topic: str):
     """Class decorator: messages of `topic` are delivered by this class."""
-
-    def register(sender_class):
-        if topic in _senders and _senders[topic] is not sender_class:
-            raise RuntimeError(f"two senders registered for the outbox topic {topic!r}")
-        _senders[topic] = sender_class
-        return sender_class
-
-    return register
+    return registrar(_senders, topic, what="senders of outbox topics")
 
 
 def registered_senders() -> dict[str, Callable[[], Sender]]:
