@@ -11,6 +11,7 @@ import signal
 
 import pytest
 
+from events_face.core.throttling import ScopedCacheThrottle
 from tests.support.factories import make_event
 from tests.support.polling import wait_until
 from tests.support.redis_server import CountingRedisCache, own_redis_server
@@ -27,8 +28,11 @@ UNREACHABLE_REDIS = {"default": UNREACHABLE, "throttle": {**UNREACHABLE, "LOCATI
 
 
 @pytest.fixture
-def cache_down(settings):
+def cache_down(settings, monkeypatch):
     settings.CACHES = UNREACHABLE_REDIS
+    # The warning is written at most once a minute per process: another test in this
+    # worker may have written it already, so each test starts as a fresh process would.
+    monkeypatch.setattr(ScopedCacheThrottle, "_last_warning", float("-inf"))
 
 
 def test_sign_up_and_login_go_through_without_the_rate_limit_and_name_CACHE_URL(

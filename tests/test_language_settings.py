@@ -2,22 +2,14 @@
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.support.processes import PROJECT_DIR
+from tests.support.processes import manage_run
 
 
 def check(**environment: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "check"],
-        cwd=PROJECT_DIR,
-        env={**os.environ, **environment},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return manage_run("check", env={**os.environ, **environment})
 
 
 @pytest.mark.parametrize("value", ["de", "en-us", "russian"])

@@ -84,17 +84,14 @@ def test_the_client_is_the_rightmost_address_that_is_not_a_trusted_proxy():
 
 
 def test_with_trusted_proxies_the_deprecated_num_proxies_is_not_read():
-    import subprocess
-    import sys
+    from tests.support.processes import command_env, manage_run
 
-    from tests.support.processes import PROJECT_DIR, command_env
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c",
-         "from django.conf import settings; print(settings.REST_FRAMEWORK['NUM_PROXIES'], settings.TRUSTED_PROXIES)"],
-        cwd=PROJECT_DIR, env=command_env(TRUSTED_PROXIES="10.0.0.1", NUM_PROXIES="2"),
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+    result = manage_run(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.REST_FRAMEWORK['NUM_PROXIES'], settings.TRUSTED_PROXIES)",
+        env=command_env(TRUSTED_PROXIES="10.0.0.1", NUM_PROXIES="2"),
+    )
 
     assert result.stdout.strip().splitlines()[-1] == "0 ['10.0.0.1']", result.stderr
 

@@ -10,8 +10,10 @@ variable to fix.
     events_face.E003  AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES are at least 1
     events_face.E004  production with several web processes shares its rate-limit counters (--deploy)
     events_face.E005  an outbox lease outlasts three HTTP deadlines
+    events_face.E006  the pages' middleware (admin, CSRF, CSP, axes) is in PAGES_MIDDLEWARE, in order
     events_face.W001  NUM_PROXIES is deprecated by TRUSTED_PROXIES
     events_face.W002  USE_X_FORWARDED_PROTO is deprecated by TRUSTED_PROXIES
+    events_face.W004  OUTBOX_HTTP_TIMEOUT and SYNC_HTTP_TIMEOUT are renamed *_HTTP_DEADLINE_SECONDS
     events_face.W003  the rate-limit counters share a store with the response cache
 
 The tags say which process a rule concerns: SETTINGS_TAG, every process;
@@ -114,10 +116,44 @@ def outbox_lease_outlasts_its_requests(app_configs, **kwargs) -> list:
     return [
         Error(
             f"OUTBOX_LEASE_SECONDS ({settings.OUTBOX_LEASE_SECONDS}) must be more than "
-            f"{REQUEST_BUDGET_TIMEOUTS} x OUTBOX_HTTP_TIMEOUT ({settings.OUTBOX_HTTP_TIMEOUT}): "
+            f"{REQUEST_BUDGET_TIMEOUTS} x OUTBOX_HTTP_DEADLINE_SECONDS ({settings.OUTBOX_HTTP_DEADLINE_SECONDS}): "
             "a lease must outlast the requests made under it, or a second worker sends the message again.",
-            hint="Raise OUTBOX_LEASE_SECONDS or lower OUTBOX_HTTP_TIMEOUT.",
+            hint="Raise OUTBOX_LEASE_SECONDS or lower OUTBOX_HTTP_DEADLINE_SECONDS.",
             id="events_face.E005",
+        )
+    ]
+
+
+# Django's, the admin's and django-axes' own checks look for these in MIDDLEWARE; they
+# run from PAGES_MIDDLEWARE (core/pages.py), so those checks are silenced
+# (settings/core.py) and this one stands in for them: all present, in this order.
+PAGES_REQUIRED = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
+]
+
+
+@register(SETTINGS_TAG)
+def pages_middleware_complete(app_configs, **kwargs) -> list:
+    pages = list(getattr(settings, "PAGES_MIDDLEWARE", []))
+    if "events_face.core.pages.PagesMiddleware" in settings.MIDDLEWARE and all(
+        path in pages for path in PAGES_REQUIRED
+    ):
+        positions = [pages.index(path) for path in PAGES_REQUIRED]
+        if positions == sorted(positions) and positions[-1] == len(pages) - 1:
+            return []
+    return [
+        Error(
+            "The admin and the pages need sessions, CSRF, authentication, messages, X-Frame-Options, "
+            "the CSP and django-axes (last) in PAGES_MIDDLEWARE, run by "
+            "events_face.core.pages.PagesMiddleware in MIDDLEWARE.",
+            hint="Keep MIDDLEWARE and PAGES_MIDDLEWARE as events_face/config/settings/core.py has them.",
+            id="events_face.E006",
         )
     ]
 
@@ -144,6 +180,26 @@ def old_proxy_variables(app_configs, **kwargs) -> list:
             )
         )
     return warnings
+
+
+# Old names of settings, still read while the new one is unset: (old, new).
+RENAMED_VARIABLES = [
+    ("OUTBOX_HTTP_TIMEOUT", "OUTBOX_HTTP_DEADLINE_SECONDS"),
+    ("SYNC_HTTP_TIMEOUT", "SYNC_HTTP_DEADLINE_SECONDS"),
+]
+
+
+@register(SETTINGS_TAG)
+def old_variable_names(app_configs, **kwargs) -> list:
+    return [
+        Warning(
+            f"{old} is the old name of {new} (a total deadline: connect, send and the whole answer).",
+            hint=f"Rename {old} to {new} in the environment or .env.",
+            id="events_face.W004",
+        )
+        for old, new in RENAMED_VARIABLES
+        if getattr(settings, f"LEGACY_{old}", None) is not None
+    ]
 
 
 @register(SETTINGS_TAG)

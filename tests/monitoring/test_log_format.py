@@ -3,11 +3,10 @@
 import json
 import secrets
 import subprocess
-import sys
 
 import pytest
 
-from tests.support.processes import PROJECT_DIR
+from tests.support.processes import manage_run
 
 PRINT_A_LOG_LINE = (
     "import logging; from django.conf import settings; "
@@ -16,13 +15,11 @@ PRINT_A_LOG_LINE = (
 
 
 def shell(**env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", PRINT_A_LOG_LINE],
-        cwd=PROJECT_DIR,
+    return manage_run(
+        "shell",
+        "-c",
+        PRINT_A_LOG_LINE,
         env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////tmp/events-face-log-format.sqlite3", **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
     )
 
 

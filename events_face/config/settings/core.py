@@ -53,10 +53,28 @@ MIDDLEWARE = [
     "events_face.core.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Picks the language from Accept-Language (or the language cookie): the API's errors
+    # and the admin alike. Before CommonMiddleware, which resolves URLs in that language.
+    # Django's, with a shorter way for the API (core/pages.py).
+    "events_face.core.pages.LocaleMiddleware",
+    # The rest serve the admin and the HTML pages only; the API skips them (core/pages.py).
+    "events_face.core.pages.PagesMiddleware",
+]
+
+# Django's, the admin's and django-axes' checks look for their middleware in MIDDLEWARE
+# only; events_face.E006 (config/checks.py) checks PAGES_MIDDLEWARE for all of it instead.
+SILENCED_SYSTEM_CHECKS = [
+    "admin.E408",  # AuthenticationMiddleware
+    "admin.E409",  # MessageMiddleware
+    "admin.E410",  # SessionMiddleware
+    "axes.W002",  # AxesMiddleware
+    "security.W002",  # XFrameOptionsMiddleware
+    "security.W003",  # CsrfViewMiddleware
+]
+
+# Run by PagesMiddleware for every path but the API's, in this order.
+PAGES_MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Where Django's docs place it: after sessions, before CommonMiddleware (which
-    # resolves URLs in the active language). Picks the language from Accept-Language.
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
