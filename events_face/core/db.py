@@ -25,6 +25,9 @@ INDEX_PROBES_ONLY = {"enable_seqscan": "off", "enable_bitmapscan": "off", "enabl
 # one per status) is the only plan left for the event list's page.
 INDEX_RANGES_IN_ORDER = {"enable_sort": "off", "enable_bitmapscan": "off"}
 
+# sqlite3.connect's busy timeout in seconds when the connection's OPTIONS name none.
+SQLITE_DEFAULT_TIMEOUT = 5.0
+
 
 def set_local_sql(settings: Mapping[str, str]) -> str:
     """`SET LOCAL name = value; ...` for each of `settings` (PostgreSQL)."""
@@ -37,20 +40,22 @@ def reset_local_sql(settings: Mapping[str, str]) -> str:
 
 
 def execute_with_local_settings(
-    cursor, sql: str, params: Mapping[str, Any], *, settings: Mapping[str, str]
+    cursor, sql: str, params: Mapping[str, Any], *, settings: Mapping[str, str], lasting: bool = False
 ) -> None:
-    """Run `sql` on `cursor` with the planner `settings` in force for it alone (PostgreSQL), in one round trip.
+    """Run `sql` on `cursor` with the `settings` in force for it alone (PostgreSQL), in one round trip;
+    with `lasting`, for the rest of the caller's transaction.
 
-    `SET LOCAL`, the statement and, inside a caller's transaction, the reset of
-    the settings go as one string (Django's default client-side binding sends
-    it as one simple query; outside a transaction it runs as one). Afterwards
-    the cursor stands at the statement's rows. Elsewhere: just `sql`.
+    `SET LOCAL`, the statement and, inside a caller's transaction and unless
+    `lasting`, the reset of the settings go as one string (Django's default
+    client-side binding sends it as one simple query; outside a transaction it
+    runs as one). Afterwards the cursor stands at the statement's rows.
+    Elsewhere: just `sql`.
     """
     connection = cursor.db
     if connection.vendor != "postgresql":
         cursor.execute(sql, params)
         return
-    reset = reset_local_sql(settings) if connection.in_atomic_block else ""
+    reset = reset_local_sql(settings) if connection.in_atomic_block and not lasting else ""
     cursor.execute(set_local_sql(settings) + sql + reset, params)
     while cursor.description is None:  # past the SET statements' empty results
         cursor.nextset()
@@ -69,31 +74,29 @@ def lock_wait_limited(connection, *, seconds: float) -> Iterator[None]:
     `is_lock_timeout` recognises (pretix's locking does the same: a bounded wait, then an
     error the caller can retry).
 
-    On PostgreSQL the limit is `SET LOCAL lock_timeout`, run by `lock_timeout_set_local`
-    as the transaction's first statement. On SQLite it is the connection's busy
+    On PostgreSQL the limit is `SET LOCAL lock_timeout` (`lock_timeout`), sent with
+    the transaction's first statement. On SQLite it is the connection's busy
     timeout, which must be set before `BEGIN IMMEDIATE` takes the write lock: this sets
-    it for the block and puts the configured one back after.
+    it for the block and puts the configured one back after (the connection's
+    `timeout` option, which is what sqlite3 gave it: one statement less than reading it).
     """
     if connection.vendor != "sqlite":
         yield
         return
-    connection.ensure_connection()
+    configured = connection.settings_dict.get("OPTIONS", {}).get("timeout", SQLITE_DEFAULT_TIMEOUT)
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout")
-        (before,) = cursor.fetchone()
         cursor.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA busy_timeout = {int(before)}")
+            cursor.execute(f"PRAGMA busy_timeout = {int(configured * 1000)}")
 
 
-def lock_timeout_set_local(connection, *, seconds: float) -> None:
-    """For the rest of the caller's transaction on PostgreSQL: a lock waits at most `seconds`."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(set_local_sql({"lock_timeout": f"'{max(1, int(seconds * 1000))}ms'"}))
+def lock_timeout(*, seconds: float) -> dict[str, str]:
+    """The PostgreSQL setting under which a lock waits at most `seconds`, for
+    `execute_with_local_settings(..., lasting=True)` as the transaction's first statement."""
+    return {"lock_timeout": f"'{max(1, int(seconds * 1000))}ms'"}
 
 
 def is_lock_timeout(error: OperationalError) -> bool:

@@ -51,6 +51,7 @@ from events_face.events.serializers import (
     RegistrationListFilterSerializer,
     RegistrationSerializer,
     event_item,
+    registration_item,
 )
 from events_face.events.services import registration_create
 
@@ -258,7 +259,7 @@ class EventRegisterApi(APIView):
             language=request.LANGUAGE_CODE,  # LocaleMiddleware's pick from Accept-Language
             **payload.validated_data,
         )
-        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+        return Response(registration_item(registration), status=status.HTTP_201_CREATED)
 
 
 class RegistrationListApi(GenericAPIView):
@@ -311,7 +312,7 @@ class RegistrationCancelApi(APIView):
     def post(self, request, registration_id: str):
         # Any body is ignored: the id in the path says it all.
         registration, _changed = registration_cancel(registration_id=registration_id, user=request.user)
-        return Response(RegistrationSerializer(registration).data, status=status.HTTP_200_OK)
+        return Response(registration_item(registration), status=status.HTTP_200_OK)
 
 
 class RegistrationCancelLinkApi(APIView):
@@ -339,7 +340,7 @@ class RegistrationCancelLinkApi(APIView):
         },
     )
     def get(self, request, token: str):
-        return Response(RegistrationSerializer(registration_by_cancel_link(token=token)).data)
+        return Response(registration_item(registration_by_cancel_link(token=token)))
 
     @extend_schema(
         operation_id="registrations_cancel_link",
@@ -358,4 +359,4 @@ class RegistrationCancelLinkApi(APIView):
     )
     def post(self, request, token: str):
         registration, _changed = registration_cancel_by_link(token=token)
-        return Response(RegistrationSerializer(registration).data)
+        return Response(registration_item(registration))

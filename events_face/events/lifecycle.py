@@ -52,11 +52,16 @@ from events_face.outbox.services import outbox_message_create
 CONFIRMATION_CODE_DIGITS = 6
 
 
+def confirmation_code_candidate() -> str:
+    """A random code, which the caller checks no registration of the event holds."""
+    return f"{secrets.randbelow(10**CONFIRMATION_CODE_DIGITS):0{CONFIRMATION_CODE_DIGITS}d}"
+
+
 def confirmation_code_generate(*, event: Event) -> str:
     """A code no registration of `event` holds; the caller holds the event's lock."""
     taken = Registration.objects.filter(event=event)
     while True:
-        code = f"{secrets.randbelow(10**CONFIRMATION_CODE_DIGITS):0{CONFIRMATION_CODE_DIGITS}d}"
+        code = confirmation_code_candidate()
         if not taken.filter(confirmation_code=code).exists():
             return code
 
@@ -72,8 +77,14 @@ def waitlist_position(*, registration: Registration) -> int | None:
     return Registration.objects.with_waitlist_position().get(pk=registration.pk).waitlist_position
 
 
-def registration_notify(*, registration: Registration, event: Event, topic: str) -> None:
-    """The outbox message for this change of `registration` (inside its transaction)."""
+def registration_notify(
+    *, registration: Registration, event: Event, topic: str, position: int | None = None
+) -> None:
+    """The outbox message for this change of `registration` (inside its transaction).
+
+    `position`: a waitlisted registration's place in the queue when the caller has
+    just counted it (counting reads every entry ahead of it); else it is counted here.
+    """
     message_id = uuid.uuid4()
     common = {
         "notification_id": message_id,
@@ -94,7 +105,9 @@ def registration_notify(*, registration: Registration, event: Event, topic: str)
         )
     elif topic == WAITLIST_JOINED_TOPIC:
         payload = waitlist_joined_notification(
-            **common, position=waitlist_position(registration=registration), cancel_url=cancel_url
+            **common,
+            position=position or waitlist_position(registration=registration),
+            cancel_url=cancel_url,
         )
     elif topic == CANCELLATION_TOPIC:
         payload = cancellation_notification(**common)
@@ -103,16 +116,17 @@ def registration_notify(*, registration: Registration, event: Event, topic: str)
     outbox_message_create(message_id=message_id, topic=topic, payload=payload)
 
 
-def waitlist_promote(*, event: Event, now: datetime) -> list[Registration]:
+def waitlist_promote(*, event: Event, now: datetime, confirmed: int | None = None) -> list[Registration]:
     """Confirm the earliest waitlisted registrations, as many as there are free seats, while the event is open.
 
     The caller holds the event's lock (`event_locked`); `event` is the locked row.
+    `confirmed`, when the caller has just counted them under that lock, saves counting again.
     """
     if not event.is_open(now=now):
         return []
     waiting = Registration.objects.waiting_order().filter(event=event)
     if event.capacity is not None:
-        free = event.capacity - confirmed_count(event=event)
+        free = event.capacity - (confirmed_count(event=event) if confirmed is None else confirmed)
         if free <= 0:
             return []
         waiting = waiting[:free]
@@ -126,16 +140,19 @@ def waitlist_promote(*, event: Event, now: datetime) -> list[Registration]:
     return promoted
 
 
+def _event_id_of(registrations) -> uuid.UUID:
+    """The event of the one registration in `registrations` (`RegistrationNotFound` if none)."""
+    event_id = registrations.values_list("event_id", flat=True).first()
+    if event_id is None:
+        raise RegistrationNotFound()
+    return event_id
+
+
 def _owned_registration_event_id(*, registration_id, user) -> uuid.UUID:
     registration_id = registration_id_parse(registration_id)
     if user is None or not user.is_authenticated:
         raise RegistrationNotFound()
-    event_id = (
-        Registration.objects.filter(pk=registration_id, user=user).values_list("event_id", flat=True).first()
-    )
-    if event_id is None:
-        raise RegistrationNotFound()
-    return event_id
+    return _event_id_of(Registration.objects.filter(pk=registration_id, user=user))
 
 
 def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Registration, bool]:
@@ -164,9 +181,9 @@ def registration_by_cancel_link(*, token: str) -> Registration:
 
 def registration_cancel_by_link(*, token: str) -> tuple[Registration, bool]:
     """Cancel the registration a signed link names, as its owner would; returns (registration, changed)."""
-    registration = registration_by_cancel_link(token=token)
-    with event_locked(event_id=registration.event_id) as event:
-        registration = Registration.objects.get(pk=registration.pk)
+    registration_id = cancel_link_registration_id(token)
+    with event_locked(event_id=_event_id_of(Registration.objects.filter(pk=registration_id))) as event:
+        registration = Registration.objects.get(pk=registration_id)
         changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
     return registration, changed
 

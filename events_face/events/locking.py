@@ -14,6 +14,7 @@ PostgreSQL, the busy timeout on SQLite; `core/db.py`): past it the caller gets
 transaction is rolled back.
 """
 
+import functools
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,9 +22,38 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 
-from events_face.core.db import is_lock_timeout, lock_timeout_set_local, lock_wait_limited
+from events_face.core.db import execute_with_local_settings, is_lock_timeout, lock_timeout, lock_wait_limited
 from events_face.events.errors import EventBusy, EventNotFound, event_id_parse
 from events_face.events.models import Event
+
+# The columns `_event_lock_sql` reads, as `Event.from_db` takes them.
+_EVENT_FIELD_NAMES = [field.attname for field in Event._meta.concrete_fields]
+
+
+@functools.cache
+def _event_lock_sql() -> str:
+    """`SELECT <every column> ... FOR UPDATE` of one event (PostgreSQL), names from the model."""
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in Event._meta.concrete_fields)
+    return (
+        f"SELECT {columns} FROM {quote(Event._meta.db_table)} "
+        f"WHERE {quote(Event._meta.pk.column)} = %(id)s FOR UPDATE"
+    )
+
+
+def _event_row_lock(event_id: uuid.UUID, *, seconds: float) -> Event | None:
+    """The event's row, locked. On PostgreSQL the lock timeout and the lock go in one round
+    trip, as plain SQL: through the ORM, building the query cost more than the database's work."""
+    if connection.vendor != "postgresql":
+        return Event.objects.select_for_update().filter(pk=event_id).first()
+    with connection.cursor() as cursor:
+        execute_with_local_settings(
+            cursor, _event_lock_sql(), {"id": event_id}, settings=lock_timeout(seconds=seconds), lasting=True
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return Event.from_db(connection.alias, _EVENT_FIELD_NAMES, row)
 
 
 @contextmanager
@@ -33,8 +63,7 @@ def event_locked(*, event_id: uuid.UUID | str) -> Iterator[Event]:
     seconds = settings.REGISTRATION_LOCK_TIMEOUT_SECONDS
     try:
         with lock_wait_limited(connection, seconds=seconds), transaction.atomic():
-            lock_timeout_set_local(connection, seconds=seconds)
-            event = Event.objects.select_for_update().filter(pk=event_id).first()
+            event = _event_row_lock(event_id, seconds=seconds)
             if event is None:
                 raise EventNotFound()
             yield event

@@ -32,7 +32,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from events_face.core.db import INDEX_RANGES_IN_ORDER, execute_with_local_settings
@@ -58,6 +58,36 @@ EVENT_PAGE = (
     "SELECT page.*, {venue_name} AS venue_name FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
 )
 
+# -- event_one: one event's row by its id, with its venue's name (the detail).
+EVENT_ONE = "SELECT {columns}, {venue_name} AS venue_name FROM {events} AS page WHERE {id} = %(id)s"
+
+# -- event_seats_state: one event's confirmed registrations counted, whether anyone waits,
+#    and whether an address holds an active (confirmed or waitlisted) registration there.
+EVENT_SEATS_STATE = (
+    "SELECT "
+    "(SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(confirmed)s), "
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s), "
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
+    "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s))"
+)
+# -- (PostgreSQL, appended to event_seats_state when asked) the address's advisory lock.
+ADDRESS_LOCK = ", pg_advisory_xact_lock(%(lock_class)s, hashtext(%(address)s))"
+
+# -- registration_checks: how many registrations an address got since a moment (counted up
+#    to a limit, through the index on (lower(email), created_at)), and whether a
+#    confirmation code is taken in an event (through the unique index on (event, code)).
+REGISTRATION_CHECKS = (
+    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(address)s "
+    "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s)"
+)
+
+# -- seats_taken: the confirmed registrations of each of the events `%(event_N)s`, counted.
+SEATS_TAKEN = (
+    "SELECT {event_id}, COUNT(*) FROM {registrations} "
+    "WHERE {event_id} IN ({events}) AND {status} = %(confirmed)s GROUP BY {event_id}"
+)
+
 
 @dataclass(frozen=True)
 class _Names:
@@ -72,6 +102,12 @@ class _Names:
     status: str
     venue_id: str
     venue_name: str  # the scalar subquery reading the name of `page`'s venue
+    registrations: str
+    registration_event_id: str
+    registration_status: str
+    registration_email: str
+    registration_created_at: str
+    registration_code: str
 
     @classmethod
     def of(cls, database: BaseDatabaseWrapper) -> "_Names":
@@ -89,6 +125,12 @@ class _Names:
             status=column["status"],
             venue_id=column["venue"],
             venue_name=f"(SELECT {venue_name} FROM {venues} WHERE {venues}.{venue_pk} = page.{column['venue']})",
+            registrations=quote(Registration._meta.db_table),
+            registration_event_id=quote(Registration._meta.get_field("event").column),
+            registration_status=quote(Registration._meta.get_field("status").column),
+            registration_email=quote(Registration._meta.get_field("email").column),
+            registration_created_at=quote(Registration._meta.get_field("created_at").column),
+            registration_code=quote(Registration._meta.get_field("confirmation_code").column),
         )
 
 
@@ -246,16 +288,16 @@ def _column_converters(database: BaseDatabaseWrapper) -> list[tuple[int, Any, An
 
 def event_detail(*, event_id: Any) -> dict[str, Any]:
     """One event's row (`EVENT_COLUMNS`); `EventNotFound` for an unknown id."""
-    venue_name = Venue.objects.filter(pk=OuterRef("venue_id")).order_by().values("name")[:1]
-    row = (
-        Event.objects.filter(pk=event_id_parse(event_id))
-        .annotate(venue_name=Subquery(venue_name))
-        .values(*EVENT_COLUMNS)
-        .first()
+    names = _names(connections[DEFAULT_DB_ALIAS])
+    sql = EVENT_ONE.format(
+        columns=names.columns, venue_name=names.venue_name, events=names.events, id=names.id
     )
-    if row is None:
+    with connection.cursor() as db:
+        db.execute(sql, {"id": _uuid(event_id_parse(event_id))})
+        rows = db.fetchall()
+    if not rows:
         raise EventNotFound()
-    return row
+    return _as_dicts(rows)[0]
 
 
 def seats_left_add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -264,31 +306,108 @@ def seats_left_add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     One more statement, apart from the list's own SQL, when a row has a capacity
     (none otherwise): the registrations are counted for those rows only, each an
-    index range (`registration_event_status_idx`). Registrations do not touch the catalogue
-    version, so a cached body holding a count lives at most SEATS_LEFT_MAX_AGE
-    (`apis`); the register call is the authority.
+    index range (`registration_event_status_idx`). Written as SQL for the reason
+    the page is: the ORM's subquery cost several times the count (bench/request_profile.py).
+    Registrations do not touch the catalogue version, so a cached body holding a
+    count lives at most SEATS_LEFT_MAX_AGE (`apis`); the register call is the authority.
     """
-    ids = [row["id"] for row in rows if row["capacity"] is not None]
-    taken = (
-        Registration.objects.filter(event=OuterRef("pk"), status=Registration.Status.CONFIRMED)
-        .order_by()
-        .values("event")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    seats = (
-        {
-            event_id: max(0, capacity - (confirmed or 0))
-            for event_id, capacity, confirmed in Event.objects.filter(pk__in=ids)
-            .annotate(confirmed=Subquery(taken))
-            .values_list("id", "capacity", "confirmed")
-        }
-        if ids
-        else {}
-    )
+    limited = [row for row in rows if row["capacity"] is not None]
+    taken: dict[Any, int] = {}
+    if limited:
+        names = _names(connections[DEFAULT_DB_ALIAS])
+        params: dict[str, Any] = {"confirmed": Registration.Status.CONFIRMED.value}
+        params.update((f"event_{index}", _uuid(row["id"])) for index, row in enumerate(limited))
+        sql = SEATS_TAKEN.format(
+            event_id=names.registration_event_id,
+            registrations=names.registrations,
+            status=names.registration_status,
+            events=", ".join(f"%(event_{index})s" for index in range(len(limited))),
+        )
+        with connection.cursor() as db:
+            db.execute(sql, params)
+            counted = db.fetchall()
+        by_key = {_uuid(row["id"]): row["id"] for row in limited}
+        taken = {by_key[event_key]: confirmed for event_key, confirmed in counted}
     for row in rows:
-        row["seats_left"] = seats.get(row["id"])
+        capacity = row["capacity"]
+        row["seats_left"] = None if capacity is None else max(0, capacity - taken.get(row["id"], 0))
     return rows
+
+
+@dataclass(frozen=True)
+class SeatsState:
+    confirmed: int
+    anyone_waiting: bool
+    address_registered: bool  # the address holds a confirmed or waitlisted registration
+
+
+def _registration_sql(template: str) -> str:
+    """`template` (`EVENT_SEATS_STATE`, `REGISTRATION_CHECKS`) with the registrations table's names filled in."""
+    return _registration_sql_for(template, connections[DEFAULT_DB_ALIAS])
+
+
+@functools.cache
+def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
+    names = _names(database)
+    return template.format(
+        registrations=names.registrations,
+        event_id=names.registration_event_id,
+        status=names.registration_status,
+        email=names.registration_email,
+        created_at=names.registration_created_at,
+        code=names.registration_code,
+    )
+
+
+def event_seats_state(*, event_id: Any, email: str, address_lock_class: int | None = None) -> SeatsState:
+    """What registering `email` for the event depends on, in one statement (`EVENT_SEATS_STATE`).
+
+    Read by `registration_create` under the event's lock, so it stays true until
+    the registration commits. One statement instead of three ORM queries: each of
+    those cost more to build than the database spent on it. The address is
+    compared as the unique constraint `registration_unique_active_event_email_ci`
+    compares it (LOWER), so that index answers it.
+
+    With `address_lock_class`, on PostgreSQL the same statement also takes the
+    transaction's advisory lock on the address, (class, hash of the address
+    lowercased as the rate check counts it): one round trip less than a statement
+    of its own. What it guards is read by the caller's next statement, which sees
+    whatever the lock waited for.
+    """
+    sql = _registration_sql(EVENT_SEATS_STATE)
+    params = {
+        "event": _uuid(event_id),
+        "confirmed": Registration.Status.CONFIRMED.value,
+        "waitlisted": Registration.Status.WAITLISTED.value,
+        "email": email,
+    }
+    if address_lock_class is not None and connection.vendor == "postgresql":
+        sql += ADDRESS_LOCK
+        params.update(lock_class=address_lock_class, address=email.lower())
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        confirmed, waiting, registered, *_lock = db.fetchone()
+    return SeatsState(confirmed=confirmed, anyone_waiting=bool(waiting), address_registered=bool(registered))
+
+
+def registration_checks(
+    *, event_id: Any, email: str, since: datetime, limit: int, code: str
+) -> tuple[int, bool]:
+    """In one statement (`REGISTRATION_CHECKS`): how many registrations `email` got since
+    `since` (lowercased, as the address rate counts it; at most `limit` are counted), and
+    whether `code` is a confirmation code of the event."""
+    sql = _registration_sql(REGISTRATION_CHECKS)
+    params = {
+        "address": email.lower(),
+        "since": _moment(since),
+        "limit": limit,
+        "event": _uuid(event_id),
+        "code": code,
+    }
+    with connection.cursor() as db:
+        db.execute(sql, params)
+        recent, taken = db.fetchone()
+    return recent, bool(taken)
 
 
 def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:

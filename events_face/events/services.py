@@ -18,14 +18,14 @@ notification is written then, in the registration's language.
 
 A registration sends mail to an address of the caller's choosing, so one address
 receives at most REGISTRATION_ADDRESS_RATE of them, whoever asks
-(`registration_address_rate_check`).
+(`_address_rate_check_and_code`).
 """
 
 import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
@@ -38,8 +38,8 @@ from events_face.events.errors import (
     RegistrationClosed,
 )
 from events_face.events.lifecycle import (
+    confirmation_code_candidate,
     confirmation_code_generate,
-    confirmed_count,
     registration_notify,
     waitlist_position,
     waitlist_promote,
@@ -47,6 +47,7 @@ from events_face.events.lifecycle import (
 from events_face.events.locking import event_locked
 from events_face.events.models import Registration
 from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC, WAITLIST_JOINED_TOPIC
+from events_face.events.selectors import event_seats_state, registration_checks
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
@@ -63,34 +64,43 @@ def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> R
 ADDRESS_LOCK_CLASS = 0x61646472
 
 
-def registration_address_rate_check(*, email: str) -> None:
+def _address_rate_check_and_code(*, event, email: str, now, waitlisted: bool) -> str:
     """Refuse (`AddressRateExceeded`, 429 with Retry-After) a registration to an
-    address that already has REGISTRATION_ADDRESS_RATE registrations in the window.
+    address that already has REGISTRATION_ADDRESS_RATE registrations in the window;
+    return the new registration's confirmation code ("" when `waitlisted`), one no
+    registration of the event holds.
 
-    Counts rows of the registrations table, which nothing evicts, through the
-    index on (lower(email), created_at). Runs inside `registration_create`'s
-    transaction, after the event lock (always in that order: no deadlock). The
-    event lock does not serialise registrations to one address for different
-    events, so on PostgreSQL a transaction-scoped advisory lock on the address
-    does; on SQLite the IMMEDIATE transaction already serialises every writer.
-    `email` is normalised (`events/email_address.py`), so spellings count together.
+    Both read the registrations table under the same locks, so one statement
+    answers both (`registration_checks`); a code found taken (rare: six digits) is
+    drawn again until one is free. The rate counts rows of the registrations table,
+    which nothing evicts, through the index on (lower(email), created_at).
+
+    Runs inside `registration_create`'s transaction, after the event lock (always in
+    that order: no deadlock). The event lock does not serialise registrations to one
+    address for different events, so on PostgreSQL a transaction-scoped advisory lock
+    on the address (`ADDRESS_LOCK_CLASS`) does, which the caller holds:
+    `event_seats_state` took it. On SQLite the IMMEDIATE transaction already
+    serialises every writer. `email` is normalised (`events/email_address.py`), so
+    spellings count together.
     """
     limit, window_seconds = ScopedRateThrottle().parse_rate(settings.REGISTRATION_ADDRESS_RATE)
-    address = email.lower()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [ADDRESS_LOCK_CLASS, address])
-    now = timezone.now()
     window = timedelta(seconds=window_seconds)
-    newest = list(
-        Registration.objects.annotate(address=Lower("email"))
-        .filter(address=address, created_at__gt=now - window)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:limit]
+    code = "" if waitlisted else confirmation_code_candidate()
+    recent, code_taken = registration_checks(
+        event_id=event.pk, email=email, since=now - window, limit=limit, code=code
     )
-    if len(newest) >= limit:
+    if recent >= limit:
+        newest = list(
+            Registration.objects.annotate(address=Lower("email"))
+            .filter(address=email.lower(), created_at__gt=now - window)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)[:limit]
+        )
         # Below the limit again once the limit-th newest leaves the window.
         raise AddressRateExceeded(retry_after=int((newest[-1] + window - now).total_seconds()) + 1)
+    if code_taken and not waitlisted:
+        code = confirmation_code_generate(event=event)
+    return code
 
 
 def registration_create(
@@ -124,17 +134,20 @@ def registration_create(
         now = timezone.now()
         if not event.is_open(now=now):
             raise RegistrationClosed()
-        if Registration.objects.active().filter(event=event, email__iexact=email).exists():
+        state = event_seats_state(event_id=event.pk, email=email, address_lock_class=ADDRESS_LOCK_CLASS)
+        if state.address_registered:
             raise AlreadyRegistered()
         # Seats freed while the event was closed go to those already waiting, first.
-        waitlist_promote(event=event, now=now)
-        full = event.capacity is not None and confirmed_count(event=event) >= event.capacity
+        promoted = (
+            waitlist_promote(event=event, now=now, confirmed=state.confirmed) if state.anyone_waiting else []
+        )
+        full = event.capacity is not None and state.confirmed + len(promoted) >= event.capacity
         if full and not waitlist:
             # Raised after the transaction commits, so a promotion above is kept.
             refusal = EventFull()
         else:
             refusal = None
-            registration_address_rate_check(email=email)
+            code = _address_rate_check_and_code(event=event, email=email, now=now, waitlisted=full)
             registration = _insert(
                 event=event,
                 user=user,
@@ -142,44 +155,51 @@ def registration_create(
                 email=email,
                 idempotency_key=idempotency_key,
                 language=language,
-                waitlisted=full,
+                confirmation_code=code,
                 now=now,
             )
+            registration.waitlist_position = waitlist_position(registration=registration)
             registration_notify(
                 registration=registration,
                 event=event,
                 topic=WAITLIST_JOINED_TOPIC if full else REGISTRATION_NOTIFICATION_TOPIC,
+                position=registration.waitlist_position,
             )
-            registration.waitlist_position = waitlist_position(registration=registration)
     if refusal is not None:
         raise refusal
     return registration, True
 
 
 def _insert(
-    *, event, user, full_name, email, idempotency_key, language, waitlisted: bool, now
+    *, event, user, full_name, email, idempotency_key, language, confirmation_code: str, now
 ) -> Registration:
+    """A confirmed registration with `confirmation_code`, or a waitlisted one without ("")."""
+    waitlisted = not confirmation_code
     registration = Registration(
         event=event,
         user=user,
         full_name=full_name,
         email=email,
         status=Registration.Status.WAITLISTED if waitlisted else Registration.Status.CONFIRMED,
-        confirmation_code="" if waitlisted else confirmation_code_generate(event=event),
+        confirmation_code=confirmation_code,
         confirmed_at=None if waitlisted else now,
         idempotency_key=idempotency_key or None,
         language=language,
     )
+    if not idempotency_key:
+        # Nothing can race past the event lock: no savepoint (two more statements) needed.
+        try:
+            registration.save(force_insert=True)
+        except IntegrityError:
+            raise AlreadyRegistered() from None
+        return registration
     try:
         with transaction.atomic():
             registration.save(force_insert=True)
     except IntegrityError:
         # Only the (user, idempotency key) constraint can race past the event
         # lock: the same key sent at once for two different events.
-        if (
-            idempotency_key
-            and Registration.objects.filter(user=user, idempotency_key=idempotency_key).exists()
-        ):
+        if Registration.objects.filter(user=user, idempotency_key=idempotency_key).exists():
             raise IdempotencyKeyReused() from None
         raise AlreadyRegistered() from None
     return registration

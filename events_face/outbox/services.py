@@ -10,6 +10,8 @@ Delivery itself is in `delivery.py` (claiming, sending) and `outcomes.py`
 (recording outcomes); who sends each topic, in `senders.py`.
 """
 
+import itertools
+import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -25,6 +27,8 @@ OUTBOX_CHANNEL = "outbox_message"
 # Rows per INSERT of `outbox_messages_create`: 13 parameters a row, well under SQLite's
 # limit of 32,766 parameters a statement.
 OUTBOX_INSERT_BATCH = 1000
+# Rows per INSERT on PostgreSQL, where they go as arrays.
+OUTBOX_UNNEST_BATCH = 5000
 
 
 def outbox_message_create(
@@ -33,17 +37,17 @@ def outbox_message_create(
     """Write a message for the sender registered for `topic` (`senders.py`) to deliver.
 
     The payload is stored as given. `message_id` lets the writer put the message's id
-    (the idempotency key of every attempt) in the payload it shapes.
+    (the idempotency key of every attempt) in the payload it shapes. Written as
+    `outbox_messages_create` writes many: on PostgreSQL the row and the NOTIFY are one
+    round trip.
     """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        raise RuntimeError("outbox_message_create must run inside the causing transaction")
-    message = OutboxMessage(id=message_id or uuid.uuid4(), topic=topic, payload=payload)
-    message.save(force_insert=True)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # Identical notifications in one transaction are folded into one.
-            cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
+    message = OutboxMessage(
+        id=message_id or uuid.uuid4(), topic=topic, payload=payload, created_at=timezone.now()
+    )
+    connection = _causing_transaction()
+    _rows_insert(connection, [(message.id, topic, payload)], template=message)
+    message._state.adding = False
+    message._state.db = connection.alias
     return message
 
 
@@ -57,47 +61,69 @@ def outbox_messages_create(messages: Iterable[tuple[uuid.UUID, str, dict[str, An
     through the ORM's `bulk_create` each row's thirteen columns were prepared anew,
     which cost more than building the messages.
     """
+    connection = _causing_transaction()
+    messages = list(messages)
+    if messages:
+        _rows_insert(connection, messages, template=OutboxMessage(created_at=timezone.now()))
+    return len(messages)
+
+
+def _causing_transaction():
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        raise RuntimeError("outbox_messages_create must run inside the causing transaction")
-    fields = OutboxMessage._meta.concrete_fields
-    per_row = {"id", "topic", "payload"}
-    now = timezone.now()
-    defaults = {
-        field.column: field.get_db_prep_save(
-            now if getattr(field, "auto_now_add", False) else field.get_default(), connection
+        raise RuntimeError(
+            "outbox messages are written inside the transaction of the change that causes them"
         )
-        for field in fields
-        if field.name not in per_row
-    }
-    id_field, topic_field, payload_field = (
-        OutboxMessage._meta.get_field(name) for name in ("id", "topic", "payload")
-    )
-    columns = [id_field.column, topic_field.column, payload_field.column, *defaults]
+    return connection
+
+
+def _rows_insert(
+    connection, messages: list[tuple[uuid.UUID, str, dict[str, Any]]], *, template: OutboxMessage
+):
+    """INSERT the (id, topic, payload) rows, every other column as `template` holds it; NOTIFY on PostgreSQL.
+
+    On PostgreSQL the rows go as three arrays (ids, topics, payloads) that the server
+    unnests: three parameters a batch instead of one a value, whose parsing by psycopg
+    cost more than the database's work (0.14 ms a message). The NOTIFY rides on the
+    last batch's statement. SQLite has no arrays: there a batch is one multi-row VALUES.
+    """
+    meta = OutboxMessage._meta
+    id_field, topic_field, payload_field = (meta.get_field(name) for name in ("id", "topic", "payload"))
+    others = [field for field in meta.concrete_fields if field not in (id_field, topic_field, payload_field)]
+    constant = [field.get_db_prep_save(getattr(template, field.attname), connection) for field in others]
     quote = connection.ops.quote_name
-    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    constant = list(defaults.values())
-    rows = [
-        [
-            id_field.get_db_prep_save(message_id, connection),
-            topic,
-            payload_field.get_db_prep_save(payload, connection),
-            *constant,
-        ]
-        for message_id, topic, payload in messages
-    ]
-    if not rows:
-        return 0
-    insert = f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({', '.join(map(quote, columns))}) VALUES "
+    columns = ", ".join(quote(field.column) for field in [id_field, topic_field, payload_field, *others])
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), OUTBOX_INSERT_BATCH):
-            batch = rows[start : start + OUTBOX_INSERT_BATCH]
-            cursor.execute(
-                insert + ", ".join([row_sql] * len(batch)), [value for row in batch for value in row]
-            )
         if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_notify(%s, '')", [OUTBOX_CHANNEL])
-    return len(rows)
+            types = [f"%s::{field.db_type(connection)}" for field in others]
+            select = (
+                f"SELECT batch.id, batch.topic, batch.payload::jsonb, {', '.join(types)} "
+                f"FROM unnest(%s::{id_field.db_type(connection)}[], %s::{topic_field.db_type(connection)}[], %s::text[]) "
+                "AS batch(id, topic, payload)"
+            )
+            batches = list(itertools.batched(messages, OUTBOX_UNNEST_BATCH))
+            for number, batch in enumerate(batches, start=1):
+                ids, topics, payloads = zip(*batch, strict=True)
+                texts = [json.dumps(payload, cls=payload_field.encoder) for payload in payloads]
+                statement, params = insert + select, [*constant, list(ids), list(topics), texts]
+                if number == len(batches):
+                    # Identical notifications in one transaction are folded into one.
+                    statement = f"WITH inserted AS ({statement}) SELECT pg_notify(%s, '')"
+                    params.append(OUTBOX_CHANNEL)
+                cursor.execute(statement, params)
+        else:
+            row_sql = "(" + ", ".join(["%s"] * (3 + len(others))) + ")"
+            for batch in itertools.batched(messages, OUTBOX_INSERT_BATCH):
+                values = []
+                for message_id, topic, payload in batch:
+                    values += [
+                        id_field.get_db_prep_save(message_id, connection),
+                        topic,
+                        payload_field.get_db_prep_save(payload, connection),
+                        *constant,
+                    ]
+                cursor.execute(insert + "VALUES " + ", ".join([row_sql] * len(batch)), values)
 
 
 def outbox_requeue_failed(*, ids: Iterable[uuid.UUID] | None = None) -> int:

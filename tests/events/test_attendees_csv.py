@@ -9,17 +9,21 @@ from rest_framework.test import APIClient
 
 from events_face.events import check_in
 from events_face.events.check_in_apis import spreadsheet_safe
-from tests.support.factories import bearer, make_check_in_staff, make_event, make_registration, make_user
+from tests.support.factories import (
+    bearer,
+    client_of,
+    make_check_in_staff,
+    make_event,
+    make_registration,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def door() -> APIClient:
-    user = make_check_in_staff()
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(user))
-    return client
+    return client_of(make_check_in_staff())
 
 
 def rows_of(response) -> list[list[str]]:

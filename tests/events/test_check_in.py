@@ -6,13 +6,12 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import Permission
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from events_face.core.throttling import ScopedCacheThrottle
 from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Registration
 from tests.support.factories import (
-    bearer,
+    client_of,
     make_check_in_staff,
     make_event,
     make_registration,
@@ -27,12 +26,6 @@ CHECK_IN_STAFF = "Check-in staff"
 
 def staff_member():
     return make_check_in_staff()
-
-
-def client_of(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(user))
-    return client
 
 
 @pytest.fixture

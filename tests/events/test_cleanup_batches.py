@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from events_face.events.cleanup import past_events_delete
 from events_face.events.models import Event, Registration, Venue
+from tests.support.database_faults import fault_trigger_install, fault_trigger_remove
 from tests.support.factories import make_event, make_venue
 from tests.support.polling import wait_until
 from tests.support.processes import command_env, manage, manage_in_terminal
@@ -89,31 +90,17 @@ def failing_delete_of():
     installed = []
 
     def install(event: Event) -> None:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    "CREATE FUNCTION cleanup_test_fault() RETURNS trigger LANGUAGE plpgsql "
-                    "AS $$ BEGIN RAISE EXCEPTION 'injected fault'; END $$"
-                )
-                cursor.execute(
-                    "CREATE TRIGGER cleanup_test_fault BEFORE DELETE ON events_event FOR EACH ROW "
-                    f"WHEN (OLD.id = '{event.pk}') EXECUTE FUNCTION cleanup_test_fault()"
-                )
-            else:
-                cursor.execute(
-                    "CREATE TRIGGER cleanup_test_fault BEFORE DELETE ON events_event "
-                    f"WHEN OLD.id = '{event.pk.hex}' BEGIN SELECT RAISE(ABORT, 'injected fault'); END"
-                )
+        fault_trigger_install(
+            "cleanup_test_fault",
+            table="events_event",
+            operation="DELETE",
+            message="injected fault",
+            row_id=event.pk,
+        )
         installed.append(True)
 
     def remove() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "DROP TRIGGER IF EXISTS cleanup_test_fault"
-                + (" ON events_event" if connection.vendor == "postgresql" else "")
-            )
-            if connection.vendor == "postgresql":
-                cursor.execute("DROP FUNCTION IF EXISTS cleanup_test_fault()")
+        fault_trigger_remove("cleanup_test_fault", table="events_event")
 
     install.remove = remove
     yield install

@@ -3,43 +3,28 @@ of a shared code get a new one, and their notification again with it."""
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
 from tests.support.factories import make_event, make_user
+from tests.support.migrations import migrated_to, migration_graph
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def graph():
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    return executor.loader.graph
-
-
-def check_in_migration():
-    (node,) = [key for key in graph().nodes if key[0] == "events" and key[1].endswith("_check_in")]
-    return node
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
+def before_check_in():
+    """The events migration that the check-in migration follows (found by name: merges renumber)."""
+    graph = migration_graph()
+    (check_in,) = [key for key in graph.nodes if key[0] == "events" and key[1].endswith("_check_in")]
+    (before,) = [parent.key for parent in graph.node_map[check_in].parents if parent.key[0] == "events"]
+    return before
 
 
 def test_shared_codes_are_replaced_for_all_but_the_first_holder_who_is_told_again():
     event, other_event = make_event(), make_event()
     user = make_user()
-    (before,) = [
-        parent for parent in graph().node_map[check_in_migration()].parents if parent.key[0] == "events"
-    ]
-    old = migrate(before.key)
-    try:
+    with migrated_to(before_check_in()) as old:
         Historical = old.get_model("events", "Registration")
         now = timezone.now()
         rows = [
@@ -63,9 +48,6 @@ def test_shared_codes_are_replaced_for_all_but_the_first_holder_who_is_told_agai
             created_at=now,
         )
         Historical.objects.filter(pk=rows[0].pk).update(created_at=now.replace(year=now.year - 1))
-    finally:
-        (latest,) = graph().leaf_nodes("events")
-        migrate(latest)
 
     codes = dict(Registration.objects.values_list("full_name", "confirmation_code"))
     assert codes["Holder 0"] == "111111" and codes["Elsewhere"] == "111111"

@@ -3,26 +3,14 @@
 duplicate another registration for the same event keeps its old one."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from events_face.events.models import Registration
 from tests.support.factories import make_event
+from tests.support.migrations import migrate, migrated_to
 
 BEFORE = ("events", "0008_registration_email_recent_index")
 MIGRATION = ("events", "0009_registration_email_one_spelling")
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def migrate(target):
-    """Migrate to `target` (None: the latest); the models as they were there."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    if target is None:
-        (target,) = executor.loader.graph.leaf_nodes("events")
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
 
 
 def registration(model, event, email: str):
@@ -33,9 +21,9 @@ def registration(model, event, email: str):
 
 
 def test_unicode_and_decomposed_domains_are_respelled_unless_that_makes_a_duplicate():
-    before = migrate(BEFORE).get_model("events", "Registration")
-    try:
-        event, other_event = make_event(), make_event()
+    event, other_event = make_event(), make_event()  # today's Event model: made at today's schema
+    with migrated_to(BEFORE) as old_apps:
+        before = old_apps.get_model("events", "Registration")
         composed = registration(before, event, "ada@bücher.de")
         decomposed = registration(before, event, "bob@bu\u0308cher.de")
         ascii_row = registration(before, event, "Carol@Example.com")
@@ -52,6 +40,3 @@ def test_unicode_and_decomposed_domains_are_respelled_unless_that_makes_a_duplic
         assert email(ascii_row) == "Carol@Example.com"  # lower(email) already compares it
         assert email(twin_ascii) == "dan@xn--bcher-kva.de"
         assert email(twin_unicode) == "dan@bücher.de"  # kept: nothing stored is lost
-    finally:
-        migrate(None)
-        Registration.objects.all().delete()

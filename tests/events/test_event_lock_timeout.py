@@ -94,3 +94,17 @@ def test_a_cancellation_that_cannot_get_the_event_lock_is_503_busy_and_changes_n
     assert_busy(response, started)
     assert Registration.objects.get(pk=registration.pk).status == "confirmed"
     assert OutboxMessage.objects.count() == messages_before
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the busy timeout is SQLite's")
+def test_after_a_locked_write_the_connection_waits_as_configured_again(auth_client, short_lock_timeout):
+    event = make_event(capacity=5)
+
+    response = auth_client.post(
+        f"/api/events/{event.id}/register/", {"full_name": "Ada", "email": "ada@example.com"}, format="json"
+    )
+
+    assert response.status_code == 201
+    with connection.cursor() as cursor:
+        (milliseconds,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+    assert milliseconds == connection.settings_dict["OPTIONS"]["timeout"] * 1000

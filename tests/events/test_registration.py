@@ -4,13 +4,13 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from events_face.events.models import Event, Registration
 from events_face.events.services import registration_create
 from events_face.outbox.models import OutboxMessage
+from tests.support.database_faults import fault_trigger_install
 from tests.support.factories import bearer, make_event, make_user
 
 pytestmark = pytest.mark.django_db
@@ -259,22 +259,10 @@ def test_registrations_list_shows_only_the_callers_own(auth_client, api_client):
 
 
 def _refuse_outbox_inserts() -> None:
-    """A real database failure on the outbox insert, installed as a trigger."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "CREATE FUNCTION refuse_outbox() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'outbox is down'; END $$ LANGUAGE plpgsql"
-            )
-            cursor.execute(
-                "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_outboxmessage "
-                "FOR EACH ROW EXECUTE FUNCTION refuse_outbox()"
-            )
-        else:
-            cursor.execute(
-                "CREATE TRIGGER refuse_outbox BEFORE INSERT ON outbox_outboxmessage "
-                "BEGIN SELECT RAISE(ABORT, 'outbox is down'); END"
-            )
+    """A real database failure on the outbox insert."""
+    fault_trigger_install(
+        "refuse_outbox", table="outbox_outboxmessage", operation="INSERT", message="outbox is down"
+    )
 
 
 def test_when_the_outbox_insert_fails_the_registration_is_rolled_back_too(user):
@@ -335,3 +323,17 @@ def test_registrations_are_paged_newest_first_without_gaps(auth_client):
         url = page["next"]
 
     assert seen == [f"P{i}" for i in reversed(range(7))]
+
+
+def test_a_code_drawn_that_the_event_already_holds_is_drawn_again(auth_client, monkeypatch):
+    """The code's check shares a statement with the address rate's; a taken code is still never given twice."""
+    event = make_event()
+    first = registration_create(event_id=event.id, user=make_user(), full_name="A", email="a@example.com")[0]
+    draws = iter([int(first.confirmation_code), 424242])
+    monkeypatch.setattr("events_face.events.lifecycle.secrets.randbelow", lambda _bound: next(draws))
+
+    assert register(auth_client, event).status_code == 201
+
+    assert sorted(
+        Registration.objects.filter(event=event).values_list("confirmation_code", flat=True)
+    ) == sorted([first.confirmation_code, "424242"])

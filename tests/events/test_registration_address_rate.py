@@ -19,16 +19,14 @@ from rest_framework.test import APIClient
 
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
-from tests.support.factories import bearer, make_event, make_user
+from tests.support.factories import bearer, client_of, make_event, make_user
 
 ADDRESS = "victim@example.com"
 LIMIT = 5
 
 
 def client_of_a_new_account() -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(make_user()))
-    return client
+    return client_of(make_user())
 
 
 def register(client, event, email=ADDRESS):

@@ -3,12 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from events_face.events.models import Registration
 from events_face.outbox.models import OutboxMessage
 from tests.support.factories import make_event
+from tests.support.migrations import migrated_to
 
 ADA = {"full_name": "Ada Lovelace", "email": "ada@example.com"}
 DECEMBER_4_NOON_UTC = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -61,24 +60,10 @@ MIGRATION = ("events", "0004_registration_language")
 BEFORE = ("events", "0003_catalogue_triggers_and_name_trigram")
 
 
-def latest():
-    """The events app's last migration (the schema the models expect)."""
-    executor = MigrationExecutor(connection)
-    return executor.loader.graph.leaf_nodes("events")[0]
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_registrations_made_before_languages_were_kept_say_english(user):
     event = make_event()
-    old_apps = migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as old_apps:
         old_apps.get_model("events", "Registration").objects.create(
             event_id=event.id,
             user_id=user.id,
@@ -86,7 +71,5 @@ def test_registrations_made_before_languages_were_kept_say_english(user):
             email="ada@example.com",
             confirmation_code="123456",
         )
-    finally:
-        migrate(latest())
 
     assert Registration.objects.get().language == "en"

@@ -2,33 +2,20 @@
 per event then holds among active registrations only (a cancelled person may register again)."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Registration
 from events_face.events.services import registration_create
 from tests.support.factories import make_event
+from tests.support.migrations import migrated_to
 
 BEFORE = ("events", "0010_verbose_names_in_the_browser_language")
-
-
-def migrate(target):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate([target])
-    return executor.loader.project_state([target]).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes("events")[0]
 
 
 @pytest.mark.django_db(transaction=True)
 def test_registrations_from_before_become_confirmed_and_may_cancel_and_register_again(user):
     event = make_event(capacity=1)
-    old_apps = migrate(BEFORE)
-    try:
+    with migrated_to(BEFORE) as old_apps:
         old_apps.get_model("events", "Registration").objects.create(
             event_id=event.id,
             user_id=user.id,
@@ -36,8 +23,6 @@ def test_registrations_from_before_become_confirmed_and_may_cancel_and_register_
             email="Ada@Example.com",
             confirmation_code="123456",
         )
-    finally:
-        migrate(latest())
 
     old = Registration.objects.get()
     assert (old.status, old.confirmed_at, old.cancelled_at) == ("confirmed", None, None)
