@@ -19,27 +19,42 @@ def schema(api_client) -> dict:
     return yaml.safe_load(response.content)
 
 
-def test_every_operation_documents_its_error_responses_with_the_error_shape(api_client):
-    paths = schema(api_client)["paths"]
+# Errors whose detail carries typed fields beyond the code and the message (core/schema.py,
+# `error_with_details`), by operation and status; every other error is `Error`.
+DETAILED_ERRORS = {("/api/events/{event_id}/check-in/", "post", "409"): "CheckInConflict"}
 
-    for path, operations in paths.items():
+
+def test_every_operation_documents_its_error_responses_with_the_error_shape(api_client):
+    document = schema(api_client)
+    components = document["components"]["schemas"]
+
+    for path, operations in document["paths"].items():
         for method, operation in operations.items():
             errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
             assert errors, f"{method.upper()} {path} documents no error"
-            for response in errors.values():
+            for code, response in errors.items():
                 ref = response["content"]["application/json"]["schema"]["$ref"]
-                assert ref == "#/components/schemas/Error", f"{method.upper()} {path}"
+                name = DETAILED_ERRORS.get((path, method, code), "Error")
+                assert ref == f"#/components/schemas/{name}", f"{method.upper()} {path} {code}"
+    for name in DETAILED_ERRORS.values():
+        assert components[name]["required"] == ["error"]
+        detail = components[name]["properties"]["error"]["$ref"].rsplit("/", 1)[1]
+        assert components[detail]["required"] == ["code", "message"], name
+
+
+# Operations behind the JWT, one of each kind: catalogue reads, a write, the user's own list.
+JWT_PATHS = [
+    "/api/events/",
+    "/api/events/{event_id}/",
+    "/api/events/{event_id}/register/",
+    "/api/registrations/",
+]
 
 
 def test_protected_operations_document_401(api_client):
     paths = schema(api_client)["paths"]
 
-    for path in [
-        "/api/events/",
-        "/api/events/{event_id}/",
-        "/api/events/{event_id}/register/",
-        "/api/registrations/",
-    ]:
+    for path in JWT_PATHS:
         for operation in paths[path].values():
             assert "401" in operation["responses"], path
 
@@ -103,12 +118,7 @@ def test_each_operation_declares_exactly_the_credentials_it_needs(api_client, se
 def test_jwt_operations_declare_the_bearer_jwt_and_public_ones_nothing(api_client):
     paths = schema(api_client)["paths"]
 
-    for path in [
-        "/api/events/",
-        "/api/events/{event_id}/",
-        "/api/events/{event_id}/register/",
-        "/api/registrations/",
-    ]:
+    for path in JWT_PATHS:
         for operation in paths[path].values():
             assert operation["security"] == [{"jwtAuth": []}], path
     public = [
@@ -136,7 +146,10 @@ def test_metrics_declare_their_own_static_bearer_token_not_the_jwt(api_client):
 
 
 # Properties a response may leave out, each for a reason the schema states.
-OPTIONAL_RESPONSE_PROPERTIES = {("ErrorDetail", "fields")}  # only for invalid input
+OPTIONAL_RESPONSE_PROPERTIES = {
+    ("ErrorDetail", "fields"),  # only for invalid input
+    ("CheckInConflictDetail", "registration"),  # only for already_checked_in
+}
 
 
 def test_every_property_a_response_always_carries_is_required(api_client):

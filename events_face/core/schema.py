@@ -1,31 +1,50 @@
 """OpenAPI pieces shared by every API: the error shape and its responses, and the schema's view."""
 
+import copy
+
 from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import serializers
 
-ErrorSerializer = inline_serializer(
-    name="Error",
-    fields={
-        "error": inline_serializer(
-            name="ErrorDetail",
-            fields={
-                "code": serializers.CharField(help_text="Stable machine-readable code."),
-                "message": serializers.CharField(),
-                "fields": serializers.DictField(
-                    child=serializers.ListField(child=serializers.CharField()),
-                    required=False,
-                    help_text="Per-field messages, for invalid input only.",
-                ),
-            },
-        )
-    },
+
+def _error_shape(name: str, **details: serializers.Field) -> serializers.Serializer:
+    """`{"error": {"code", "message", ...}}` as component `name` (its detail: `<name>Detail`)."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "error": inline_serializer(
+                name=f"{name}Detail",
+                fields={
+                    "code": serializers.CharField(help_text="Stable machine-readable code."),
+                    "message": serializers.CharField(),
+                    # Copies, made after the two above: a serializer orders its fields as they were made.
+                    **{key: copy.deepcopy(field) for key, field in details.items()},
+                },
+            )
+        },
+    )
+
+
+ErrorSerializer = _error_shape(
+    "Error",
+    fields=serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Per-field messages, for invalid input only.",
+    ),
 )
 
 
 def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+def error_with_details(description: str, *, name: str, **details: serializers.Field) -> OpenApiResponse:
+    """An error whose detail carries more than a code and a message, typed: `details`, as component
+    `name`. For errors a client acts on (who already checked in, and when), so that a generated client
+    reads them as typed fields rather than as untyped extras of `Error`."""
+    return OpenApiResponse(response=_error_shape(name, **details), description=description)
 
 
 BAD_REQUEST = error("Invalid input or JSON nested too deeply (`invalid`), malformed JSON (`parse_error`).")

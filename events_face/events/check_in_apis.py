@@ -91,10 +91,15 @@ class CheckInApi(StaffApi):
             404: schema.error(
                 "Unknown event (`not_found`), or no confirmed registration has this code (`invalid_code`)."
             ),
-            409: schema.error(
+            409: schema.error_with_details(
                 "`already_checked_in` (the error then also carries `registration`: its `id`, `full_name` "
                 "and first `checked_in_at`), `registration_cancelled`, or `check_in_closed` (outside "
-                "the check-in window)."
+                "the check-in window).",
+                name="CheckInConflict",
+                registration=CheckedInSerializer(
+                    required=False,
+                    help_text="With `already_checked_in` only: who checked in, and when first.",
+                ),
             ),
             429: schema.error("Too many scans by this user (`throttled`); see Retry-After."),
         },

@@ -13,10 +13,8 @@ from rest_framework.test import APIClient
 from events_face.calendars.models import CalendarFeed
 from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Event
-from events_face.sync import services as sync_services
-from events_face.sync import upsert
-from events_face.sync.models import SyncRun
 from tests.support.factories import bearer, make_event, make_registration, make_user, make_venue
+from tests.support.sync import page_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -189,11 +187,6 @@ def record(n: int, **changes) -> dict:
     return {**fields, **changes}
 
 
-def apply(*records: dict) -> None:
-    run = sync_services.sync_run_start(mode=SyncRun.Mode.ALL, since_date=None)
-    upsert.sync_page_apply(run=run, records=list(records))
-
-
 def sequence(n: int) -> int:
     return Event.objects.get(pk=uuid.UUID(int=n)).calendar_sequence
 
@@ -208,27 +201,27 @@ def sequence(n: int) -> int:
     ids=["name", "time", "venue"],
 )
 def test_the_sync_raises_the_sequence_when_the_name_time_or_venue_changes(change):
-    apply(record(1))
+    page_apply(record(1))
     assert sequence(1) == 0
 
-    apply(record(1, changed_at="2030-11-02T10:00:00+00:00", **change))
+    page_apply(record(1, changed_at="2030-11-02T10:00:00+00:00", **change))
     assert sequence(1) == 1
-    apply(record(1, changed_at="2030-11-02T10:00:00+00:00", **change))  # the same page again
+    page_apply(record(1, changed_at="2030-11-02T10:00:00+00:00", **change))  # the same page again
     assert sequence(1) == 1
 
 
 def test_other_changes_keep_the_sequence():
-    apply(record(1))
+    page_apply(record(1))
 
-    apply(record(1, changed_at="2030-11-02T10:00:00+00:00", registration_deadline=None, status="new"))
+    page_apply(record(1, changed_at="2030-11-02T10:00:00+00:00", registration_deadline=None, status="new"))
 
     assert sequence(1) == 0
 
 
 def test_the_sequence_reaches_the_calendar_file(client):
-    apply(record(1))
-    apply(record(1, changed_at="2030-11-02T10:00:00+00:00", event_time="2030-12-05T19:00:00+00:00"))
-    apply(record(1, changed_at="2030-11-03T10:00:00+00:00", name="Workshop II"))
+    page_apply(record(1))
+    page_apply(record(1, changed_at="2030-11-02T10:00:00+00:00", event_time="2030-12-05T19:00:00+00:00"))
+    page_apply(record(1, changed_at="2030-11-03T10:00:00+00:00", name="Workshop II"))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=bearer(make_user()))
 
