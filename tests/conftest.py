@@ -10,7 +10,7 @@ from django.utils import translation
 from rest_framework.test import APIClient
 
 from events_face.launcher import emulator_start
-from tests.support.factories import bearer, make_staff_user, make_user
+from tests.support.factories import client_of, make_staff_user, make_user
 from tests.support.outbox import TOKEN, NotificationsService
 
 
@@ -63,9 +63,7 @@ def user(db):
 
 @pytest.fixture
 def auth_client(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=bearer(user))
-    return client
+    return client_of(user)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ ports differ: the test's emulators listen on free ports, not on 8101/8102."""
 
 import re
 import subprocess
-import sys
 
 import httpx
 import pytest
@@ -14,7 +13,7 @@ from events_face.events.models import Event
 from events_face.launcher import emulator_start
 from events_face.outbox.models import OutboxMessage
 from tests.support.factories import make_registration
-from tests.support.processes import PROJECT_DIR, command_env
+from tests.support.processes import PROJECT_DIR, command_env, manage_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,14 +56,7 @@ def emulators():
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return manage_run(*args, env=env, timeout=120)
 
 
 def test_the_snippet_lets_sync_events_and_worker_once_run_against_the_emulators(emulators):

@@ -23,10 +23,10 @@ import os
 from collections.abc import Iterator
 
 import pytest
-import redis
 from django.db import connection
 
 from tests.support.pgbouncer import PgBouncer, pgbouncer_binary, pgbouncer_start, pooled_database_urls
+from tests.support.redis_server import REDIS_URL, redis_or_skip
 from tests.support.scale_out.report import report_text
 from tests.support.scale_out.soak import SoakPlan, soak_run
 
@@ -40,7 +40,6 @@ pytestmark = [
     ),
 ]
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Server connections PgBouncer keeps for the whole deployment: 2 servers x 2 workers, 3 outbox
 # workers (each with its delivery threads) and the sync open more than three times as many clients.
 SOAK_POOL_SIZE = 4
@@ -48,12 +47,7 @@ SOAK_POOL_SIZE = 4
 
 @pytest.fixture
 def shared_cache_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        if os.environ.get("CI"):
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}; .ci/run starts it")
-        pytest.skip(f"no Redis at {REDIS_URL}")
+    redis_or_skip()
     return REDIS_URL
 
 

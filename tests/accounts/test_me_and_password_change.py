@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
-from tests.support.factories import make_user
+from tests.support.factories import client_with_token, make_user
 
 PASSWORD = "correct-horse-battery-9"  # make_user's
 NEW_PASSWORD = "a-new-and-longer-passphrase-7"
@@ -22,18 +22,12 @@ def login(client: APIClient, username: str, password: str = PASSWORD) -> dict:
     return response.json()
 
 
-def authorised(access: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    return client
-
-
 @pytest.mark.django_db
 def test_me_shows_the_callers_account(api_client):
     user = make_user("ada")
     pair = login(api_client, "ada")
 
-    response = authorised(pair["access"]).get("/api/auth/me")
+    response = client_with_token(pair["access"]).get("/api/auth/me")
 
     assert response.status_code == 200
     assert response.json() == {
@@ -48,7 +42,7 @@ def test_me_shows_the_callers_account(api_client):
 def test_me_shows_null_for_an_account_without_an_email(api_client):
     get_user_model().objects.create_user(username="root", password=PASSWORD)
 
-    response = authorised(login(api_client, "root")["access"]).get("/api/auth/me/")
+    response = client_with_token(login(api_client, "root")["access"]).get("/api/auth/me/")
 
     assert response.json()["email"] is None
 
@@ -66,7 +60,7 @@ def test_a_password_change_ends_every_other_session_and_keeps_the_callers(api_cl
     make_user("ada")
     laptop, phone = login(api_client, "ada"), login(api_client, "ada")
 
-    response = authorised(phone["access"]).post(
+    response = client_with_token(phone["access"]).post(
         "/api/auth/password/", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, format="json"
     )
 
@@ -81,7 +75,7 @@ def test_a_password_change_ends_every_other_session_and_keeps_the_callers(api_cl
         api_client.post("/api/auth/token/refresh/", {"refresh": fresh["refresh"]}, format="json").status_code
         == 200
     )
-    assert authorised(fresh["access"]).get("/api/auth/me").status_code == 200
+    assert client_with_token(fresh["access"]).get("/api/auth/me").status_code == 200
     # The new password logs in; the old one no longer does.
     login(api_client, "ada", NEW_PASSWORD)
     old_login = api_client.post("/api/auth/login", {"username": "ada", "password": PASSWORD}, format="json")
@@ -97,7 +91,7 @@ def test_a_wrong_current_password_changes_nothing(api_client, language, message)
     pair = login(api_client, "ada")
     headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
 
-    response = authorised(pair["access"]).post(
+    response = client_with_token(pair["access"]).post(
         "/api/auth/password/",
         {"old_password": "wrong", "new_password": NEW_PASSWORD},
         format="json",
@@ -119,7 +113,7 @@ def test_a_weak_new_password_is_refused_with_djangos_validators(api_client, new_
     make_user("ada")
     pair = login(api_client, "ada")
 
-    response = authorised(pair["access"]).post(
+    response = client_with_token(pair["access"]).post(
         "/api/auth/password/", {"old_password": PASSWORD, "new_password": new_password}, format="json"
     )
 
@@ -132,7 +126,7 @@ def test_a_weak_new_password_is_refused_with_djangos_validators(api_client, new_
 @pytest.mark.django_db
 def test_a_password_change_needs_both_fields_and_a_token(api_client):
     make_user("ada")
-    client = authorised(login(api_client, "ada")["access"])
+    client = client_with_token(login(api_client, "ada")["access"])
 
     missing = client.post("/api/auth/password/", {}, format="json")
     anonymous = api_client.post(

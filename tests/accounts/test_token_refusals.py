@@ -2,14 +2,11 @@
 in the error code and in WWW-Authenticate (RFC 6750), on the catalogue reads (which remember verified
 tokens) and on every other endpoint alike."""
 
-import time
-from datetime import timedelta
-
 import pytest
-from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.support.factories import make_event, make_user
+from tests.support.factories import client_with_token, make_event, make_user
+from tests.support.tokens import make_short_lived_access_token, token_expiry_wait
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +16,13 @@ EXPIRED_HEADER = 'Bearer realm="api", error="invalid_token", error_description="
 INVALID_HEADER = 'Bearer realm="api", error="invalid_token", error_description="The access token is invalid"'
 
 
-def client_with(token: str) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 def expired_token() -> str:
-    token = AccessToken.for_user(make_user())
-    token.set_exp(lifetime=timedelta(seconds=-5))
-    return str(token)
+    return str(make_short_lived_access_token(make_user(), seconds=-5))
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_an_expired_token_is_told_apart(path):
-    response = client_with(expired_token()).get(path)
+    response = client_with_token(expired_token()).get(path)
 
     assert response.status_code == 401
     assert response.json()["error"] == {
@@ -44,7 +33,7 @@ def test_an_expired_token_is_told_apart(path):
 
 
 def test_an_expired_token_says_so_in_russian():
-    response = client_with(expired_token()).get("/api/events/", HTTP_ACCEPT_LANGUAGE="ru")
+    response = client_with_token(expired_token()).get("/api/events/", HTTP_ACCEPT_LANGUAGE="ru")
 
     assert response.json()["error"]["code"] == "token_expired"
     assert response.json()["error"]["message"].startswith("Срок действия токена доступа истёк.")
@@ -56,7 +45,7 @@ def test_a_token_that_is_not_a_valid_access_token_is_not_valid(path, token):
     if token == "refresh":
         token = str(RefreshToken.for_user(make_user()))
 
-    response = client_with(token).get(path)
+    response = client_with_token(token).get(path)
 
     assert response.status_code == 401
     assert response.json()["error"]["code"] == "token_not_valid"
@@ -74,13 +63,11 @@ def test_no_token_at_all_names_no_error(api_client, path):
 
 def test_a_remembered_token_is_told_expired_once_it_expires():
     make_event()
-    token = AccessToken.for_user(make_user())
-    # Whole seconds; wait for the clock to pass "exp" rather than a fixed time.
-    token.set_exp(lifetime=timedelta(seconds=3))
-    client = client_with(str(token))
+    token = make_short_lived_access_token(make_user())
+    client = client_with_token(str(token))
     assert client.get("/api/events/").status_code == 200
 
-    time.sleep(max(0.0, token["exp"] - time.time()) + 0.5)
+    token_expiry_wait(token)
     response = client.get("/api/events/")
 
     assert response.status_code == 401

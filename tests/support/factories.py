@@ -8,6 +8,7 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -34,6 +35,18 @@ def make_staff_user():
 def bearer(user) -> str:
     """The Authorization header value of a fresh access token for `user`."""
     return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+def client_with_token(token: str) -> APIClient:
+    """An API client that sends `token` (any string, valid or not) as its Bearer token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def client_of(user) -> APIClient:
+    """An API client signed in as `user`, with a fresh access token."""
+    return client_with_token(str(RefreshToken.for_user(user).access_token))
 
 
 def make_venue(**fields) -> Venue:

@@ -33,6 +33,18 @@ def manage(*args: str, env: dict[str, str], **popen_kwargs) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "manage.py", *args], cwd=PROJECT_DIR, env=env, **popen_kwargs)
 
 
+def manage_run(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run a `manage.py` command to its end with exactly `env`; its exit code and output as text."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def manage_in_terminal(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
     """Run a `manage.py` command under a pseudo-terminal, as an operator would; (exit code, all it wrote)."""
     controller, terminal = pty.openpty()

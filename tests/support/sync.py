@@ -11,10 +11,17 @@ import httpx
 from django.core.management import CommandError, call_command
 
 from events_face.launcher import Emulator
+from events_face.sync import services, upsert
 from events_face.sync.models import SyncRun
 from tests.support.processes import command_env, manage
 
 TOKEN = "provider-test-token"
+
+
+def page_apply(*records: dict, mode: str = SyncRun.Mode.ALL) -> None:
+    """Provider records applied as one page of a new sync run, as `sync_events` applies each page."""
+    run = services.sync_run_start(mode=mode, since_date=None)
+    upsert.sync_page_apply(run=run, records=list(records))
 
 
 @dataclass

@@ -13,10 +13,8 @@ from events_face.events.lifecycle import registration_cancel
 from events_face.events.models import Event, Registration
 from events_face.events.notifications import EVENT_CHANGED_TOPIC
 from events_face.outbox.models import OutboxMessage
-from events_face.sync import services as sync_services
-from events_face.sync import upsert
-from events_face.sync.models import SyncRun
 from tests.support.factories import make_registration
+from tests.support.sync import page_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -37,11 +35,6 @@ def record(**changes) -> dict:
     return {**fields, **changes}
 
 
-def apply(*records: dict) -> None:
-    run = sync_services.sync_run_start(mode=SyncRun.Mode.ALL, since_date=None)
-    upsert.sync_page_apply(run=run, records=list(records))
-
-
 def later(**changes) -> dict:
     return record(changed_at="2026-11-02T10:00:00+00:00", **changes)
 
@@ -53,7 +46,7 @@ def notices() -> list[dict]:
 @pytest.fixture
 def registrants():
     """An event of capacity 2: two confirmed, one waitlisted (in Russian), one cancelled."""
-    apply(record())
+    page_apply(record())
     Event.objects.filter(pk=EVENT_ID).update(capacity=2)
     confirmed = [make_registration(event_id=EVENT_ID, full_name=f"Ada {n}") for n in range(2)]
     waiting = make_registration(event_id=EVENT_ID, full_name="Ада", language="ru", waitlist=True)
@@ -63,8 +56,8 @@ def registrants():
 
 
 def test_a_moved_event_notifies_every_active_registrant_once(registrants):
-    apply(later(event_time=(START + timedelta(days=1)).isoformat()))
-    apply(later(event_time=(START + timedelta(days=1)).isoformat()))  # the same page again
+    page_apply(later(event_time=(START + timedelta(days=1)).isoformat()))
+    page_apply(later(event_time=(START + timedelta(days=1)).isoformat()))  # the same page again
 
     sent = notices()
     assert sorted(notice["email"] for notice in sent) == sorted(r.email for r in registrants)
@@ -75,7 +68,7 @@ def test_a_moved_event_notifies_every_active_registrant_once(registrants):
 
 
 def test_a_new_venue_is_named(registrants):
-    apply(later(place={"id": str(uuid.UUID(int=2002)), "name": "Hall B"}))
+    page_apply(later(place={"id": str(uuid.UUID(int=2002)), "name": "Hall B"}))
 
     assert {notice["message"] for notice in notices() if notice["email"] == registrants[0].email} == {
         "Hello, Ada 0! Workshop now takes place at Hall B."
@@ -83,8 +76,8 @@ def test_a_new_venue_is_named(registrants):
 
 
 def test_a_cancellation_says_so(registrants):
-    apply(later(status="cancelled"))
-    apply(record(changed_at="2026-11-03T10:00:00+00:00", status="cancelled", name="Workshop (off)"))
+    page_apply(later(status="cancelled"))
+    page_apply(record(changed_at="2026-11-03T10:00:00+00:00", status="cancelled", name="Workshop (off)"))
 
     assert len(notices()) == len(registrants)  # the later rename of a cancelled event tells nobody
     assert all(
@@ -104,7 +97,7 @@ def test_a_cancellation_says_so(registrants):
     ids=["name", "deadline", "status"],
 )
 def test_other_changes_send_nothing(registrants, change):
-    apply(later(**change))
+    page_apply(later(**change))
 
     assert notices() == []
 
@@ -112,13 +105,13 @@ def test_other_changes_send_nothing(registrants, change):
 def test_a_move_clears_the_reminders_so_they_come_again(registrants):
     Registration.objects.update(reminded_at=timezone.now())
 
-    apply(later(event_time=(START + timedelta(days=1)).isoformat()))
+    page_apply(later(event_time=(START + timedelta(days=1)).isoformat()))
 
     assert not Registration.objects.filter(reminded_at__isnull=False).exists()
 
 
 def test_notices_to_many_registrants_cost_the_page_a_few_statements():
-    apply(record())
+    page_apply(record())
     Registration.objects.bulk_create(
         [
             Registration(
@@ -132,7 +125,7 @@ def test_notices_to_many_registrants_cost_the_page_a_few_statements():
     )
 
     with CaptureQueriesContext(connection) as queries:
-        apply(later(event_time=(START + timedelta(days=1)).isoformat()))
+        page_apply(later(event_time=(START + timedelta(days=1)).isoformat()))
 
     assert len(notices()) == 3000
     assert len(queries) < 40, [query["sql"][:80] for query in queries]

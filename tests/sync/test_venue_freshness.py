@@ -15,8 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from events_face.events.models import Event, Venue
-from events_face.sync import services, upsert
 from events_face.sync.models import SyncRun
+from tests.support.sync import page_apply
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +37,7 @@ def record(event: int, *, changed_at: datetime, place: dict | None) -> dict:
 
 
 def apply(*records: dict) -> None:
-    run = services.sync_run_start(mode=SyncRun.Mode.INCREMENTAL, since_date=None)
-    upsert.sync_page_apply(run=run, records=list(records))
+    page_apply(*records, mode=SyncRun.Mode.INCREMENTAL)
 
 
 def venue() -> Venue:
