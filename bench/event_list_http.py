@@ -30,7 +30,6 @@ databases dropped at the end, also on error or Ctrl-C (SQLite files stay in var/
 import argparse
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
 from bench.event_list_report import chart_draw, report_markdown  # noqa: E402
-from bench.scratch_database import scratch_database_create, scratch_database_drop  # noqa: E402
+from bench.scratch_database import scratch_database_create, scratch_database_drop, server_environment  # noqa: E402
 from bench.wrk import wrk_ensure, wrk_run  # noqa: E402
 from events_face.launcher import gunicorn_start  # noqa: E402
 
@@ -231,20 +230,7 @@ def main() -> int:
 
     wrk_ensure()
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    base_env = {
-        name: value
-        for name, value in os.environ.items()
-        if name not in ("DJANGO_SETTINGS_MODULE", "API_CACHE_SECONDS", "CACHE_URL", "DATABASE_URL")
-    }
-    base_env.update(
-        DEBUG="false",
-        WEB_CONCURRENCY="2",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        SECURE_SSL_REDIRECT="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LOG_LEVEL="WARNING",
-        JWT_ACCESS_TOKEN_LIFETIME_MINUTES="600",
-    )  # the token outlives the run
+    base_env = server_environment()
     # So `finally` cleans up on SIGTERM and on Ctrl-C, even if the caller started us with SIGINT ignored.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -106,7 +106,7 @@ def report_markdown(results: dict) -> str:
 
     lines += [
         "",
-        "### Targets (issue 7), per round",
+        "### Targets (issue 18), per round",
         "",
         "| target | database | events |" + "".join(f" round {r} |" for r in rounds),
         "|---|---|---|" + "---|" * len(rounds),

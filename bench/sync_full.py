@@ -15,10 +15,17 @@ All three fetch the pages over HTTP with the same client, so the difference is
 the write path. `sync_events` is also run on 10,000 events (memory must not
 grow with the number of pages) and once more on 100,000 with nothing changed.
 
+Then the change notices a sync page writes: one page that moves an event with
+10,000 and with 100,000 registrants, against the same page for an event with
+none. That measurement is bench/door.py's (`change_notices_report`, one
+implementation), run here because a sync page pays for it: an event with many
+registrants must not make its page slow.
+
     .venv/bin/python bench/sync_full.py                      # PostgreSQL (creates events_face_bench_sync)
     .venv/bin/python bench/sync_full.py --database sqlite
+    .venv/bin/python bench/sync_full.py --change-notices-only --notice-sizes 10000
 
-Prints a Markdown table; the figures in docs/benchmarks.md come from it.
+Prints Markdown tables; the figures in docs/benchmarks.md come from them.
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
+from bench.door import change_notices_report, sizes_parse  # noqa: E402
 from bench.scratch_database import scratch_database_create, scratch_database_drop, scratch_database_migrate  # noqa: E402
 
 PG_NAME = "events_face_bench_sync"
@@ -94,10 +102,11 @@ VENUE_UPSERT = """
     INSERT INTO events_venue (id, name, extra, created_at, updated_at) VALUES (%s, %s, %s, %s, %s)
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, extra = EXCLUDED.extra, updated_at = EXCLUDED.updated_at
 """
+# calendar_sequence: NOT NULL with no database default; a new event's is 0 (the floor never bumps it).
 EVENT_UPSERT = """
     INSERT INTO events_event (id, name, event_time, registration_deadline, status, venue_id,
-                              provider_changed_at, created_at, updated_at)
-    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                              provider_changed_at, created_at, updated_at, calendar_sequence)
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 0)
     ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, event_time = EXCLUDED.event_time,
         registration_deadline = EXCLUDED.registration_deadline, status = EXCLUDED.status,
         venue_id = EXCLUDED.venue_id, provider_changed_at = EXCLUDED.provider_changed_at,
@@ -190,19 +199,8 @@ def count_events(env: dict[str, str]) -> int:
     return int(output.stdout.strip())
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--child", choices=APPROACHES, help=argparse.SUPPRESS)
-    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
-    parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--small", type=int, default=10_000, help="event count for the memory comparison")
-    parser.add_argument("--page-size", type=int, default=1000)
-    parser.add_argument("--skip-naive", action="store_true", help="leave out update_or_create (slow)")
-    args = parser.parse_args()
-    if args.child:
-        child(args.child)
-        return 0
-
+def sync_report(args: argparse.Namespace) -> None:
+    """The three approaches to a full sync, and sync_events's memory at two sizes, printed."""
     url = scratch_database_create(PG_NAME, vendor=args.database)
     # Every event the emulator serves (some lie 60 days back), as the floor writes them all.
     env = scratch_database_migrate(url, EVENTS_PROVIDER_TOKEN=TOKEN, CLEANUP_AFTER_DAYS="36500")
@@ -250,6 +248,34 @@ def main() -> int:
         naive_seconds = by_label["update_or_create (common approach)"][1]
         print(f"update_or_create / sync_events: {naive_seconds / ours_seconds:.1f}x")
     print(f"peak RSS {args.events:,} - {args.small:,} events: {big_rss - small_rss:+.1f} MB")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--child", choices=APPROACHES, help=argparse.SUPPRESS)
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000, help="event count for the memory comparison")
+    parser.add_argument("--page-size", type=int, default=1000)
+    parser.add_argument("--skip-naive", action="store_true", help="leave out update_or_create (slow)")
+    notices = parser.add_mutually_exclusive_group()
+    notices.add_argument("--skip-change-notices", action="store_true", help="leave out the change notices")
+    notices.add_argument("--change-notices-only", action="store_true", help="only the change notices")
+    parser.add_argument(
+        "--notice-sizes", type=sizes_parse, default=[10_000, 100_000], help="registrants of the moved event"
+    )
+    parser.add_argument("--notice-repeats", type=int, default=5, help="moves per event, of which the median")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return 0
+    if not args.change_notices_only:
+        sync_report(args)
+    if not args.skip_change_notices:
+        report = change_notices_report(
+            database=args.database, sizes=args.notice_sizes, repeats=args.notice_repeats
+        )
+        print("\n" + report)
     return 0
 
 

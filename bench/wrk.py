@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 TO_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
@@ -19,8 +20,21 @@ def _milliseconds(text: str) -> float:
     return float(number) * TO_MS[unit]
 
 
-def wrk_run(url: str, *, headers: dict, duration: int, connections: int, threads: int = 2) -> dict:
-    """Requests/sec, p50 and p99 (ms), and the errors wrk counted, for one run against `url`."""
+def wrk_run(
+    url: str,
+    *,
+    headers: dict,
+    duration: int,
+    connections: int,
+    threads: int = 2,
+    script: Path | None = None,
+    script_args: tuple[str, ...] = (),
+) -> dict:
+    """Requests/sec, p50 and p99 (ms), and the errors wrk counted, for one run against `url`.
+
+    With a Lua `script` (given `script_args` after `--`), what it prints is returned
+    too, line by line, as `script_output`: wrk's own report cannot say what a body held.
+    """
     command = [
         "wrk",
         f"-t{threads}",
@@ -33,7 +47,12 @@ def wrk_run(url: str, *, headers: dict, duration: int, connections: int, threads
     ]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
-    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(url)
+    if script_args:
+        command += ["--", *script_args]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
@@ -46,4 +65,6 @@ def wrk_run(url: str, *, headers: dict, duration: int, connections: int, threads
         "requests": int(re.search(r"(\d+) requests in", output)[1]),
         "non_2xx_3xx": int(non_2xx_3xx[1]) if non_2xx_3xx else 0,
         "socket_errors": sum(map(int, socket_errors.groups())) if socket_errors else 0,
+        # wrk runs the script's done() after its own report, whose last line is Transfer/sec.
+        "script_output": output.split("Transfer/sec:", 1)[-1].splitlines()[1:] if script else [],
     }
