@@ -107,9 +107,7 @@ def test_one_scrape_adds_up_the_requests_both_workers_served(server):
     # other worker must answer the probes. Then the held request is finished and answered.
     held = socket.create_connection(("127.0.0.1", server.gunicorn.port), timeout=30)
     with held:
-        held.sendall(
-            f"GET {PROBE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n".encode()
-        )
+        held.sendall(f"GET {PROBE_PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n".encode())
         probes = 10
         for _ in range(probes):
             assert server.https.get(PROBE_PATH).status_code == 404
@@ -121,7 +119,6 @@ def test_one_scrape_adds_up_the_requests_both_workers_served(server):
     sent = probes + 1
     served = {pid: count - served_before.get(pid, 0) for pid, count in server.probe_requests_by_pid().items()}
     after = server.scrape()
-
 
     assert sorted(count for count in served.values() if count) == [1, probes], served
     health = PROBE_LABELS
