@@ -41,7 +41,6 @@ from events_face.events.selectors import (
     event_detail,
     event_page,
     registration_list,
-    seats_left_add,
 )
 from events_face.events.serializers import (
     EventDetailSerializer,
@@ -78,7 +77,7 @@ SEATS_LEFT_MAX_AGE = 5  # seconds
 
 
 def _max_age(rows) -> int | None:
-    return SEATS_LEFT_MAX_AGE if any(row["seats_left"] is not None for row in rows) else None
+    return SEATS_LEFT_MAX_AGE if any(row["capacity"] is not None for row in rows) else None
 
 
 def _expiry_times(rows) -> list:
@@ -148,7 +147,7 @@ class EventListApi(CatalogueReadMixin, GenericAPIView):
                 f"?{urlencode(pairs)}" if pairs else ""
             )
             fetched = event_page(filters=filters, cursor=cursor, size=size, now=now)
-            page = seats_left_add(self.paginator.page_from(fetched, size))
+            page = self.paginator.page_from(fetched, size)
             body = {**self.paginator.links(), "results": [event_item(row, now=now) for row in page]}
             return render(body, moments=_expiry_times(fetched), now=now, max_age=_max_age(page))
 
@@ -194,7 +193,7 @@ class EventDetailApi(CatalogueReadMixin, APIView):
         event_uuid = event_id_parse(event_id)  # one key per event, however its id is spelled
 
         def build(now) -> RenderedResponse:
-            (row,) = seats_left_add([event_detail(event_id=event_uuid)])
+            row = event_detail(event_id=event_uuid)
             return render(
                 event_item(row, now=now, detail=True),
                 moments=_expiry_times([row]),

@@ -9,8 +9,9 @@ does for it (see docs/benchmarks.md).
 How a page stays one short index read at any table size, with no planner
 statistics (a fresh database straight from `bulk_create` or the sync): every
 filter is an equality prefix of an index that continues with (event_time, id)
-(see `Event.Meta.indexes`), the statement has no join (the venue's name is a
-scalar subquery, evaluated for the page's rows only), and it asks for
+(see `Event.Meta.indexes`), the statement has no join (the venue's name and
+the confirmed registrations of an event with a capacity are scalar
+subqueries, evaluated for the page's rows only), and it asks for
 `size + 1` rows in index order. A set of statuses, which no single index range
 covers, is a UNION ALL of one ordered, limited range per status. The `name`
 search is the exception: on PostgreSQL the trigram index answers it (the
@@ -44,8 +45,9 @@ ALL_STATUSES = "all"
 
 # The fields of Event a list row carries, in this order: a column the list adds goes here.
 LIST_FIELDS = ("id", "name", "event_time", "registration_deadline", "status", "venue", "capacity")
-# What the list and detail read, in this order: those fields (a foreign key as its `_id`), then the venue's name.
-EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS), "venue_name")
+# What the list and detail read, in this order: those fields (a foreign key as its `_id`), then
+# the venue's name and the confirmed registrations (None when the capacity is unlimited).
+EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS), "venue_name", "seats_taken")
 
 # The list's statements, each named and described in one line; {names} are filled in
 # from the models (`_Names`), %(params)s by the database driver.
@@ -53,13 +55,18 @@ EVENT_COLUMNS = (*(Event._meta.get_field(name).attname for name in LIST_FIELDS),
 # -- event_range: one ordered index range of events (of one status, or of any), stopped after `limit` rows.
 EVENT_RANGE = "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(limit)s"
 
-# -- event_page: the first `limit` rows of its ranges in list order, each with its venue's name.
+# -- event_page: the first `limit` rows of its ranges in list order, each with its venue's name
+#    and, when it has a capacity, its confirmed registrations counted.
 EVENT_PAGE = (
-    "SELECT page.*, {venue_name} AS venue_name FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
+    "SELECT page.*, {venue_name} AS venue_name, {seats_taken} AS seats_taken "
+    "FROM ({ranges}) AS page ORDER BY {order} LIMIT %(limit)s"
 )
 
-# -- event_one: one event's row by its id, with its venue's name (the detail).
-EVENT_ONE = "SELECT {columns}, {venue_name} AS venue_name FROM {events} AS page WHERE {id} = %(id)s"
+# -- event_one: one event's row by its id, as event_page gives it (the detail).
+EVENT_ONE = (
+    "SELECT {columns}, {venue_name} AS venue_name, {seats_taken} AS seats_taken "
+    "FROM {events} AS page WHERE {id} = %(id)s"
+)
 
 # -- event_seats_state: one event's confirmed registrations counted, whether anyone waits,
 #    and whether an address holds an active (confirmed or waitlisted) registration there.
@@ -82,12 +89,6 @@ REGISTRATION_CHECKS = (
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s)"
 )
 
-# -- seats_taken: the confirmed registrations of each of the events `%(event_N)s`, counted.
-SEATS_TAKEN = (
-    "SELECT {event_id}, COUNT(*) FROM {registrations} "
-    "WHERE {event_id} IN ({events}) AND {status} = %(confirmed)s GROUP BY {event_id}"
-)
-
 
 @dataclass(frozen=True)
 class _Names:
@@ -102,6 +103,9 @@ class _Names:
     status: str
     venue_id: str
     venue_name: str  # the scalar subquery reading the name of `page`'s venue
+    # The scalar subquery counting `page`'s confirmed registrations (`%(confirmed)s`), an
+    # index range of `registration_event_status_idx`; NULL, uncounted, without a capacity.
+    seats_taken: str
     registrations: str
     registration_event_id: str
     registration_status: str
@@ -115,6 +119,9 @@ class _Names:
         column = {name: quote(Event._meta.get_field(name).column) for name in LIST_FIELDS}
         venues = quote(Venue._meta.db_table)
         venue_pk, venue_name = quote(Venue._meta.pk.column), quote(Venue._meta.get_field("name").column)
+        registrations = quote(Registration._meta.db_table)
+        registration_event_id = quote(Registration._meta.get_field("event").column)
+        registration_status = quote(Registration._meta.get_field("status").column)
         return cls(
             events=quote(Event._meta.db_table),
             columns=", ".join(column.values()),
@@ -125,9 +132,14 @@ class _Names:
             status=column["status"],
             venue_id=column["venue"],
             venue_name=f"(SELECT {venue_name} FROM {venues} WHERE {venues}.{venue_pk} = page.{column['venue']})",
-            registrations=quote(Registration._meta.db_table),
-            registration_event_id=quote(Registration._meta.get_field("event").column),
-            registration_status=quote(Registration._meta.get_field("status").column),
+            seats_taken=(
+                f"CASE WHEN page.{column['capacity']} IS NULL THEN NULL ELSE "
+                f"(SELECT COUNT(*) FROM {registrations} WHERE {registrations}.{registration_event_id} = page.{column['id']} "
+                f"AND {registrations}.{registration_status} = %(confirmed)s) END"
+            ),
+            registrations=registrations,
+            registration_event_id=registration_event_id,
+            registration_status=registration_status,
             registration_email=quote(Registration._meta.get_field("email").column),
             registration_created_at=quote(Registration._meta.get_field("created_at").column),
             registration_code=quote(Registration._meta.get_field("confirmation_code").column),
@@ -171,7 +183,9 @@ def _page_sql(names: _Names, conditions: list[str], *, statuses: list[str] | Non
             f"SELECT * FROM ({event_range(f'status_{index}')}) AS range_{index}"
             for index in range(len(statuses))
         )
-    return EVENT_PAGE.format(venue_name=names.venue_name, ranges=ranges, order=order)
+    return EVENT_PAGE.format(
+        venue_name=names.venue_name, seats_taken=names.seats_taken, ranges=ranges, order=order
+    )
 
 
 def event_page(
@@ -195,7 +209,11 @@ def event_page(
     now = now or timezone.now()
     names = _names(connections[DEFAULT_DB_ALIAS])
     conditions: list[str] = []
-    params: dict[str, Any] = {"limit": size + 1, "now": _moment(now)}
+    params: dict[str, Any] = {
+        "limit": size + 1,
+        "now": _moment(now),
+        "confirmed": Registration.Status.CONFIRMED.value,
+    }
 
     statuses = filters.get("status")
     if not statuses:
@@ -290,48 +308,31 @@ def event_detail(*, event_id: Any) -> dict[str, Any]:
     """One event's row (`EVENT_COLUMNS`); `EventNotFound` for an unknown id."""
     names = _names(connections[DEFAULT_DB_ALIAS])
     sql = EVENT_ONE.format(
-        columns=names.columns, venue_name=names.venue_name, events=names.events, id=names.id
+        columns=names.columns,
+        venue_name=names.venue_name,
+        seats_taken=names.seats_taken,
+        events=names.events,
+        id=names.id,
     )
     with connection.cursor() as db:
-        db.execute(sql, {"id": _uuid(event_id_parse(event_id))})
+        db.execute(
+            sql, {"id": _uuid(event_id_parse(event_id)), "confirmed": Registration.Status.CONFIRMED.value}
+        )
         rows = db.fetchall()
     if not rows:
         raise EventNotFound()
     return _as_dicts(rows)[0]
 
 
-def seats_left_add(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row (of the list or the detail) with `seats_left`: its capacity less its confirmed
-    registrations (never below 0), None when the capacity is unlimited.
+def seats_left_of(row: dict[str, Any]) -> int | None:
+    """A row's (`EVENT_COLUMNS`) seats not yet confirmed: its capacity less its confirmed
+    registrations (never below 0); None when the capacity is unlimited.
 
-    One more statement, apart from the list's own SQL, when a row has a capacity
-    (none otherwise): the registrations are counted for those rows only, each an
-    index range (`registration_event_status_idx`). Written as SQL for the reason
-    the page is: the ORM's subquery cost several times the count (bench/request_profile.py).
     Registrations do not touch the catalogue version, so a cached body holding a
     count lives at most SEATS_LEFT_MAX_AGE (`apis`); the register call is the authority.
     """
-    limited = [row for row in rows if row["capacity"] is not None]
-    taken: dict[Any, int] = {}
-    if limited:
-        names = _names(connections[DEFAULT_DB_ALIAS])
-        params: dict[str, Any] = {"confirmed": Registration.Status.CONFIRMED.value}
-        params.update((f"event_{index}", _uuid(row["id"])) for index, row in enumerate(limited))
-        sql = SEATS_TAKEN.format(
-            event_id=names.registration_event_id,
-            registrations=names.registrations,
-            status=names.registration_status,
-            events=", ".join(f"%(event_{index})s" for index in range(len(limited))),
-        )
-        with connection.cursor() as db:
-            db.execute(sql, params)
-            counted = db.fetchall()
-        by_key = {_uuid(row["id"]): row["id"] for row in limited}
-        taken = {by_key[event_key]: confirmed for event_key, confirmed in counted}
-    for row in rows:
-        capacity = row["capacity"]
-        row["seats_left"] = None if capacity is None else max(0, capacity - taken.get(row["id"], 0))
-    return rows
+    capacity = row["capacity"]
+    return None if capacity is None else max(0, capacity - row["seats_taken"])
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from rest_framework import serializers
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.email_address import registration_email_normalize
 from events_face.events.models import Event, Registration, Venue
-from events_face.events.selectors import ALL_STATUSES
+from events_face.events.selectors import ALL_STATUSES, seats_left_of
 
 
 def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> d
             now=now,
         ),
         "venue": None if row["venue_id"] is None else {"id": row["venue_id"], "name": row["venue_name"]},
-        "seats_left": row["seats_left"],
+        "seats_left": seats_left_of(row),
     }
     if detail:
         item["capacity"] = row["capacity"]

@@ -16,13 +16,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events_face.core.pagination import Cursor, keyset_beyond
-from events_face.events.models import Event, Venue
+from events_face.events.models import Event, Registration, Venue
 from events_face.events.pagination import EventKeysetPagination
 from events_face.events.selectors import ALL_STATUSES, EVENT_COLUMNS, event_page
 from events_face.events.serializers import EventListFilterSerializer
@@ -59,7 +60,7 @@ statuses = st.sampled_from([*Event.OPEN_STATUSES, *Event.Status.values])
 
 
 @st.composite
-def catalogues(draw) -> tuple[list[Venue], list[Event]]:
+def catalogues(draw) -> tuple[list[Venue], list[Event], list[Registration]]:
     venue_ids = draw(st.lists(st.uuids(), max_size=3, unique=True))
     venues = [Venue(id=venue_id, name=draw(names)) for venue_id in venue_ids]
     event_ids = draw(st.lists(st.uuids(), min_size=4, max_size=24, unique=True))
@@ -71,11 +72,26 @@ def catalogues(draw) -> tuple[list[Venue], list[Event]]:
             registration_deadline=draw(deadlines),
             status=draw(statuses),
             venue=draw(st.one_of(st.none(), st.sampled_from(venues))) if venues else None,
+            capacity=draw(st.one_of(st.none(), st.integers(min_value=0, max_value=3))),
             provider_changed_at=NOW,
         )
         for event_id in event_ids
     ]
-    return venues, events
+    # Registrations of any status: the list counts the confirmed ones of events with a capacity.
+    registrations = [
+        Registration(
+            event=event,
+            full_name="A. Guest",
+            email=f"guest{index}@example.com",
+            status=status,
+            confirmation_code="" if status == Registration.Status.WAITLISTED else f"CODE{index}",
+        )
+        for event in events
+        for index, status in enumerate(
+            draw(st.lists(st.sampled_from(Registration.Status.values), max_size=3))
+        )
+    ]
+    return venues, events, registrations
 
 
 def sometimes(draw) -> bool:
@@ -148,7 +164,19 @@ def reference_list(filters: dict, *, now: datetime):
 
 
 def as_rows(events) -> list[dict]:
-    return list(events.annotate(venue_name=F("venue__name")).values(*EVENT_COLUMNS))
+    confirmed = (
+        Registration.objects.filter(event=OuterRef("pk"), status=Registration.Status.CONFIRMED)
+        .order_by()
+        .values("event")
+        .annotate(count=Count("*"))
+        .values("count")
+    )
+    seats_taken = Case(
+        When(capacity__isnull=True, then=Value(None)),
+        default=Coalesce(Subquery(confirmed), 0),
+        output_field=IntegerField(),
+    )
+    return list(events.annotate(venue_name=F("venue__name"), seats_taken=seats_taken).values(*EVENT_COLUMNS))
 
 
 def reference_fetch(filters: dict, *, cursor: Cursor | None, size: int, now: datetime) -> list[dict]:
@@ -186,7 +214,7 @@ def cursor_from(row: dict, *, backwards: bool) -> Cursor:
 )
 @given(data=st.data(), catalogue=catalogues(), size=st.integers(min_value=1, max_value=4))
 def test_every_page_of_every_filter_is_what_the_orm_gives(data, catalogue, size):
-    venues, events = catalogue
+    venues, events, registrations = catalogue
     query = data.draw(list_queries(venues, events), label="query")
     filter_input = EventListFilterSerializer(data=query)
     assert filter_input.is_valid(), filter_input.errors
@@ -195,6 +223,7 @@ def test_every_page_of_every_filter_is_what_the_orm_gives(data, catalogue, size)
     with transaction.atomic():  # each example's catalogue is rolled back
         Venue.objects.bulk_create(venues)
         Event.objects.bulk_create(events)
+        Registration.objects.bulk_create(registrations)
         expected = as_rows(reference_list(filters, now=NOW))
 
         # Forwards from the start, following each page's last row, as `next` links do.
