@@ -132,6 +132,10 @@ def _throttled_message(wait: int | None) -> str:
     ) % {"wait": wait}
 
 
+# What `api_exception_handler` answers (a 4xx of its own shape); anything else is a 500.
+ANSWERED_ERRORS = (RequestDataTooBig, Http404, PermissionDenied, ServiceError, exceptions.APIException)
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()

@@ -70,7 +70,7 @@ def page_size_from(request, *, param: str, default: int, maximum: int) -> int:
     Out of bounds is refused, not capped: these are the bounds the schema declares
     (`get_schema_operation_parameters`), and the two must agree.
     """
-    raw = request.query_params.get(param)
+    raw = request.GET.get(param)  # `GET`: a DRF request's and a plain Django request's alike
     if raw is None:
         return default
     try:
@@ -145,7 +145,7 @@ class KeysetPagination(BasePagination):
         size = page_size_from(
             request, param=self.page_size_query_param, default=self.page_size, maximum=self.max_page_size
         )
-        raw_cursor = request.query_params.get(self.cursor_query_param)
+        raw_cursor = request.GET.get(self.cursor_query_param)
         self.cursor = decode_cursor(raw_cursor) if raw_cursor else None
         return self.cursor, size
 
