@@ -11,13 +11,14 @@ A refused token says why, so a client knows what to do next:
 (`POST /api/auth/token/refresh/`); `token_not_valid` means: log in again.
 
 `AccessTokenUserAuthentication` (every endpoint but the catalogue reads) loads
-the user's row. `AccessTokenAuthentication` (the catalogue reads) is stateless
-(no user row is read; `request.user` is a `TokenUser`) with its signature check
-remembered: the same token string always verifies the same way, so a process
-keeps the last few thousand verified tokens and checks only their expiry on
-each request, which still answers `token_expired` once that has passed.
-Access tokens cannot be revoked before they expire (SimpleJWT's blacklist
-covers refresh tokens), so nothing else could change the answer.
+the user's row, so a deactivated user is refused at once. `AccessTokenAuthentication`
+(the catalogue reads) is stateless (no user row is read; `request.user` is a
+`TokenUser`). Both remember the signature check: the same token string always
+verifies the same way, so a process keeps the last few thousand verified tokens
+and checks only their expiry on each request, which still answers
+`token_expired` once that has passed. Access tokens cannot be revoked before
+they expire (SimpleJWT's blacklist covers refresh tokens), so nothing else
+could change the answer.
 """
 
 from functools import lru_cache
@@ -85,7 +86,13 @@ class BearerErrorsMixin:
         return f'{header}, error="invalid_token", error_description="{refusal.description}"'
 
     def get_validated_token(self, raw_token: bytes) -> Token:
-        return _validated(raw_token)
+        """The token, its signature check remembered (`_verified`), its expiry checked now."""
+        token = _verified(raw_token)
+        try:
+            token.check_exp(current_time=aware_utcnow())
+        except TokenError:
+            raise AccessTokenExpired() from None
+        return token
 
 
 class AccessTokenUserAuthentication(BearerErrorsMixin, JWTAuthentication):
@@ -93,15 +100,7 @@ class AccessTokenUserAuthentication(BearerErrorsMixin, JWTAuthentication):
 
 
 class AccessTokenAuthentication(BearerErrorsMixin, JWTStatelessUserAuthentication):
-    """The catalogue reads': no user row, the signature check remembered."""
-
-    def get_validated_token(self, raw_token: bytes) -> Token:
-        token = _verified(raw_token)
-        try:
-            token.check_exp(current_time=aware_utcnow())
-        except TokenError:
-            raise AccessTokenExpired() from None
-        return token
+    """The catalogue reads': no user row."""
 
 
 @lru_cache(maxsize=VERIFIED_TOKENS_KEPT)

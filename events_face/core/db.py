@@ -9,12 +9,14 @@ statement sent together with its settings (`execute_with_local_settings`, the
 event list).
 """
 
-from collections.abc import Collection, Iterator, Mapping
+import functools
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.db import OperationalError
-from django.db.models import F, Lookup, Q
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Lookup, Model, Q
 
 # Sequential and bitmap scans and sorts ruled out: only index reads are left. The
 # cost that puts on the plans it rules out would trip JIT compilation (about 90 ms
@@ -59,6 +61,35 @@ def execute_with_local_settings(
     cursor.execute(set_local_sql(settings) + sql + reset, params)
     while cursor.description is None:  # past the SET statements' empty results
         cursor.nextset()
+
+
+@functools.cache
+def column_converters(fields: tuple[Field, ...], database: BaseDatabaseWrapper) -> list[tuple[int, Any, Any]]:
+    """(index, converter, column) for each conversion the database's raw values of `fields`, in
+    that order, need before they are what the ORM gives (UUIDs, aware datetimes, booleans)."""
+    converters = []
+    for index, field in enumerate(fields):
+        column = field.get_col(field.model._meta.db_table)
+        for convert in [*database.ops.get_db_converters(column), *column.get_db_converters(database)]:
+            converters.append((index, convert, column))
+    return converters
+
+
+def converted(row: Sequence, fields: tuple[Field, ...], database: BaseDatabaseWrapper) -> list:
+    """A raw row of `fields`' columns (plain SQL's), converted as the ORM converts it; the
+    values past `fields` are left as they are."""
+    values = list(row)
+    for index, convert, column in column_converters(fields, database):
+        values[index] = convert(values[index], column, database)
+    return values
+
+
+def instance_from_row(model: type[Model], row: Sequence, database: BaseDatabaseWrapper) -> Model:
+    """The `model` instance of a raw row of its concrete columns (`_meta.concrete_fields`' order)."""
+    fields = tuple(model._meta.concrete_fields)
+    return model.from_db(
+        database.alias, [field.attname for field in fields], converted(row, fields, database)
+    )
 
 
 def index_probes_only(connection) -> None:

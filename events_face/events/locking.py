@@ -20,40 +20,43 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, connection, connections, transaction
 
-from events_face.core.db import execute_with_local_settings, is_lock_timeout, lock_timeout, lock_wait_limited
+from events_face.core.db import (
+    execute_with_local_settings,
+    instance_from_row,
+    is_lock_timeout,
+    lock_timeout,
+    lock_wait_limited,
+)
 from events_face.events.errors import EventBusy, EventNotFound, event_id_parse
 from events_face.events.models import Event
 
-# The columns `_event_lock_sql` reads, as `Event.from_db` takes them.
-_EVENT_FIELD_NAMES = [field.attname for field in Event._meta.concrete_fields]
-
 
 @functools.cache
-def _event_lock_sql() -> str:
-    """`SELECT <every column> ... FOR UPDATE` of one event (PostgreSQL), names from the model."""
+def _event_lock_sql(vendor: str) -> str:
+    """`SELECT <every column>` of one event, `FOR UPDATE` on PostgreSQL; names from the model."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in Event._meta.concrete_fields)
-    return (
-        f"SELECT {columns} FROM {quote(Event._meta.db_table)} "
-        f"WHERE {quote(Event._meta.pk.column)} = %(id)s FOR UPDATE"
-    )
+    sql = f"SELECT {columns} FROM {quote(Event._meta.db_table)} WHERE {quote(Event._meta.pk.column)} = %(id)s"
+    return f"{sql} FOR UPDATE" if vendor == "postgresql" else sql
 
 
 def _event_row_lock(event_id: uuid.UUID, *, seconds: float) -> Event | None:
-    """The event's row, locked. On PostgreSQL the lock timeout and the lock go in one round
-    trip, as plain SQL: through the ORM, building the query cost more than the database's work."""
-    if connection.vendor != "postgresql":
-        return Event.objects.select_for_update().filter(pk=event_id).first()
+    """The event's row, locked, as plain SQL: through the ORM, building the query cost more
+    than the database's work. On PostgreSQL the lock timeout and the lock go in one round
+    trip; on SQLite the transaction's BEGIN IMMEDIATE holds the lock already."""
+    params = {"id": Event._meta.pk.get_db_prep_value(event_id, connection)}
     with connection.cursor() as cursor:
         execute_with_local_settings(
-            cursor, _event_lock_sql(), {"id": event_id}, settings=lock_timeout(seconds=seconds), lasting=True
+            cursor,
+            _event_lock_sql(connection.vendor),
+            params,
+            settings=lock_timeout(seconds=seconds),
+            lasting=True,
         )
         row = cursor.fetchone()
-    if row is None:
-        return None
-    return Event.from_db(connection.alias, _EVENT_FIELD_NAMES, row)
+    return None if row is None else instance_from_row(Event, row, connections[connection.alias])
 
 
 @contextmanager

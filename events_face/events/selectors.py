@@ -36,7 +36,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from events_face.core.db import INDEX_RANGES_IN_ORDER, execute_with_local_settings
+from events_face.core.db import INDEX_RANGES_IN_ORDER, converted, execute_with_local_settings
 from events_face.core.pagination import Cursor, keyset_condition_sql
 from events_face.events.errors import EventNotFound, event_id_parse
 from events_face.events.models import Event, Registration, Venue
@@ -280,28 +280,16 @@ def _name_condition(names: _Names) -> str:
     return f"{names.name} LIKE %(name)s ESCAPE '\\'"
 
 
+# LIST_FIELDS as model fields, the first columns of every list and detail row.
+_LIST_MODEL_FIELDS = tuple(Event._meta.get_field(name) for name in LIST_FIELDS)
+
+
 def _as_dicts(rows: list[tuple]) -> list[dict[str, Any]]:
     """Rows of `EVENT_COLUMNS` with each value converted as the ORM would (UUIDs, aware datetimes)."""
-    converters = _column_converters(connections[DEFAULT_DB_ALIAS])
-    result = []
-    for row in rows:
-        values = list(row)
-        for index, convert, column in converters:
-            values[index] = convert(values[index], column, connection)
-        result.append(dict(zip(EVENT_COLUMNS, values, strict=True)))
-    return result
-
-
-@functools.cache
-def _column_converters(database: BaseDatabaseWrapper) -> list[tuple[int, Any, Any]]:
-    """(column index, converter, column) for each conversion the database's rows of `EVENT_COLUMNS` need."""
-    fields = [Event._meta.get_field(name) for name in LIST_FIELDS]
-    converters = []
-    for index, field in enumerate(fields):
-        column = field.get_col(Event._meta.db_table)
-        for convert in [*database.ops.get_db_converters(column), *column.get_db_converters(database)]:
-            converters.append((index, convert, column))
-    return converters
+    database = connections[DEFAULT_DB_ALIAS]
+    return [
+        dict(zip(EVENT_COLUMNS, converted(row, _LIST_MODEL_FIELDS, database), strict=True)) for row in rows
+    ]
 
 
 def event_detail(*, event_id: Any) -> dict[str, Any]:
