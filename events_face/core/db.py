@@ -14,7 +14,7 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Lookup, Model, Q
 
@@ -92,6 +92,26 @@ def instance_from_row(model: type[Model], row: Sequence, database: BaseDatabaseW
     )
 
 
+def insert_statement(instance: Model, database: BaseDatabaseWrapper) -> tuple[str, list]:
+    """The `INSERT` of a new `instance` (SQL with `%s` parameters, and the parameters), its
+    values as `save(force_insert=True)` writes them: each field's `pre_save` (which sets
+    `auto_now_add`), prepared for the database. For a caller that sends it together with
+    another statement; `inserted` then marks the instance saved. No signal is sent."""
+    meta = instance._meta
+    fields = meta.concrete_fields
+    quote = database.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(instance, add=True), database) for field in fields]
+    placeholders = ", ".join(["%s"] * len(fields))
+    return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", values
+
+
+def inserted(instance: Model, database: BaseDatabaseWrapper) -> None:
+    """Mark `instance` as a saved row of `database`, as `save` would have."""
+    instance._state.adding = False
+    instance._state.db = database.alias
+
+
 def index_probes_only(connection) -> None:
     """For the rest of the caller's transaction on PostgreSQL: plans read indexes only."""
     if connection.vendor == "postgresql":
@@ -136,6 +156,14 @@ def is_lock_timeout(error: OperationalError) -> bool:
     if getattr(cause, "sqlstate", None) == "55P03":  # lock_not_available
         return True
     return "database is locked" in str(error)
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """A unique constraint or index refused the row (PostgreSQL 23505, SQLite "UNIQUE constraint failed"),
+    not another refusal (a check, a foreign key, a trigger's)."""
+    if getattr(error.__cause__, "sqlstate", None) == "23505":  # unique_violation
+        return True
+    return str(error).startswith("UNIQUE constraint failed")
 
 
 class AnyOf(Lookup):

@@ -78,12 +78,18 @@ def waitlist_position(*, registration: Registration) -> int | None:
 
 
 def registration_notify(
-    *, registration: Registration, event: Event, topic: str, position: int | None = None
+    *,
+    registration: Registration,
+    event: Event,
+    topic: str,
+    position: int | None = None,
+    preceded_by: tuple[str, list] | None = None,
 ) -> None:
     """The outbox message for this change of `registration` (inside its transaction).
 
     `position`: a waitlisted registration's place in the queue when the caller has
     just counted it (counting reads every entry ahead of it); else it is counted here.
+    `preceded_by`: the change's own statement, sent with the message's (`outbox_message_create`).
     """
     message_id = uuid.uuid4()
     common = {
@@ -113,7 +119,7 @@ def registration_notify(
         payload = cancellation_notification(**common)
     else:
         raise ValueError(f"no notification for the topic {topic!r}")
-    outbox_message_create(message_id=message_id, topic=topic, payload=payload)
+    outbox_message_create(message_id=message_id, topic=topic, payload=payload, preceded_by=preceded_by)
 
 
 def waitlist_promote(*, event: Event, now: datetime, confirmed: int | None = None) -> list[Registration]:

@@ -291,7 +291,7 @@ class Registration(models.Model):
         permissions = [("check_in", "Can check registrants in at the door")]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="registration_user_idx"),
-            # The per-address rate (services._address_rate_check_and_code).
+            # The per-address rate (services._address_rate_check).
             models.Index(Lower("email"), "created_at", name="registration_email_recent_idx"),
             # Seats taken (count of confirmed) and the waiting list's order, per event.
             models.Index(

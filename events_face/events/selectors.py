@@ -68,23 +68,19 @@ EVENT_ONE = (
     "FROM {events} AS page WHERE {id} = %(id)s"
 )
 
-# -- event_seats_state: one event's confirmed registrations counted, whether anyone waits,
-#    and whether an address holds an active (confirmed or waitlisted) registration there.
-EVENT_SEATS_STATE = (
+# -- registration_state: what registering an address for an event depends on: the event's
+#    confirmed registrations counted, whether anyone waits, whether the address holds an
+#    active (confirmed or waitlisted) registration there, how many registrations the
+#    address got since a moment (counted up to a limit, through the index on
+#    (lower(email), created_at)), and whether a confirmation code is taken in the event
+#    (through the unique index on (event, code)).
+REGISTRATION_STATE = (
     "SELECT "
     "(SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(confirmed)s), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
-    "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s))"
-)
-# -- (PostgreSQL, appended to event_seats_state when asked) the address's advisory lock.
-ADDRESS_LOCK = ", pg_advisory_xact_lock(%(lock_class)s, hashtext(%(address)s))"
-
-# -- registration_checks: how many registrations an address got since a moment (counted up
-#    to a limit, through the index on (lower(email), created_at)), and whether a
-#    confirmation code is taken in an event (through the unique index on (event, code)).
-REGISTRATION_CHECKS = (
-    "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(address)s "
+    "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(address)s "
     "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s)"
 )
@@ -324,14 +320,16 @@ def seats_left_of(row: dict[str, Any]) -> int | None:
 
 
 @dataclass(frozen=True)
-class SeatsState:
+class RegistrationState:
     confirmed: int
     anyone_waiting: bool
     address_registered: bool  # the address holds a confirmed or waitlisted registration
+    address_recent: int  # the address's registrations since `since`, at most `limit`
+    code_taken: bool
 
 
 def _registration_sql(template: str) -> str:
-    """`template` (`EVENT_SEATS_STATE`, `REGISTRATION_CHECKS`) with the registrations table's names filled in."""
+    """`template` (`REGISTRATION_STATE`) with the registrations table's names filled in."""
     return _registration_sql_for(template, connections[DEFAULT_DB_ALIAS])
 
 
@@ -348,55 +346,38 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
     )
 
 
-def event_seats_state(*, event_id: Any, email: str, address_lock_class: int | None = None) -> SeatsState:
-    """What registering `email` for the event depends on, in one statement (`EVENT_SEATS_STATE`).
+def registration_state(
+    *, event_id: Any, email: str, since: datetime, limit: int, code: str
+) -> RegistrationState:
+    """What registering `email` for the event depends on, in one statement (`REGISTRATION_STATE`).
 
-    Read by `registration_create` under the event's lock, so it stays true until
-    the registration commits. One statement instead of three ORM queries: each of
-    those cost more to build than the database spent on it. The address is
-    compared as the unique constraint `registration_unique_active_event_email_ci`
-    compares it (LOWER), so that index answers it.
-
-    With `address_lock_class`, on PostgreSQL the same statement also takes the
-    transaction's advisory lock on the address, (class, hash of the address
-    lowercased as the rate check counts it): one round trip less than a statement
-    of its own. What it guards is read by the caller's next statement, which sees
-    whatever the lock waited for.
+    Read by `registration_create` under the event's lock and the address's
+    (`locking.event_locked`), so it stays true until the registration commits.
+    One statement instead of five ORM queries: each of those cost more to build
+    than the database spent on it. The address is compared as the unique
+    constraint `registration_unique_active_event_email_ci` compares it (LOWER), and
+    counted as the address rate counts it (lowercased), so their indexes answer both.
     """
-    sql = _registration_sql(EVENT_SEATS_STATE)
     params = {
         "event": _uuid(event_id),
         "confirmed": Registration.Status.CONFIRMED.value,
         "waitlisted": Registration.Status.WAITLISTED.value,
         "email": email,
-    }
-    if address_lock_class is not None and connection.vendor == "postgresql":
-        sql += ADDRESS_LOCK
-        params.update(lock_class=address_lock_class, address=email.lower())
-    with connection.cursor() as db:
-        db.execute(sql, params)
-        confirmed, waiting, registered, *_lock = db.fetchone()
-    return SeatsState(confirmed=confirmed, anyone_waiting=bool(waiting), address_registered=bool(registered))
-
-
-def registration_checks(
-    *, event_id: Any, email: str, since: datetime, limit: int, code: str
-) -> tuple[int, bool]:
-    """In one statement (`REGISTRATION_CHECKS`): how many registrations `email` got since
-    `since` (lowercased, as the address rate counts it; at most `limit` are counted), and
-    whether `code` is a confirmation code of the event."""
-    sql = _registration_sql(REGISTRATION_CHECKS)
-    params = {
         "address": email.lower(),
         "since": _moment(since),
         "limit": limit,
-        "event": _uuid(event_id),
         "code": code,
     }
     with connection.cursor() as db:
-        db.execute(sql, params)
-        recent, taken = db.fetchone()
-    return recent, bool(taken)
+        db.execute(_registration_sql(REGISTRATION_STATE), params)
+        confirmed, waiting, registered, recent, taken = db.fetchone()
+    return RegistrationState(
+        confirmed=confirmed,
+        anyone_waiting=bool(waiting),
+        address_registered=bool(registered),
+        address_recent=recent,
+        code_taken=bool(taken),
+    )
 
 
 def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:

@@ -18,10 +18,12 @@ notification is written then, in the registration's language.
 
 A registration sends mail to an address of the caller's choosing, so one address
 receives at most REGISTRATION_ADDRESS_RATE of them, whoever asks
-(`_address_rate_check_and_code`).
+(`_address_rate_check`).
 """
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,6 +32,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
 
+from events_face.core.db import insert_statement, inserted, is_unique_violation
 from events_face.events.errors import (
     AddressRateExceeded,
     AlreadyRegistered,
@@ -47,7 +50,7 @@ from events_face.events.lifecycle import (
 from events_face.events.locking import event_locked
 from events_face.events.models import Registration
 from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC, WAITLIST_JOINED_TOPIC
-from events_face.events.selectors import event_seats_state, registration_checks
+from events_face.events.selectors import RegistrationState, registration_state
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
@@ -59,48 +62,22 @@ def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> R
     return earlier
 
 
-# The first key of the two-int advisory locks on addresses ("addr" in ASCII); the
-# second is the address's hash. Other advisory locks here use one bigint key.
-ADDRESS_LOCK_CLASS = 0x61646472
-
-
-def _address_rate_check_and_code(*, event, email: str, now, waitlisted: bool) -> str:
-    """Refuse (`AddressRateExceeded`, 429 with Retry-After) a registration to an
-    address that already has REGISTRATION_ADDRESS_RATE registrations in the window;
-    return the new registration's confirmation code ("" when `waitlisted`), one no
-    registration of the event holds.
-
-    Both read the registrations table under the same locks, so one statement
-    answers both (`registration_checks`); a code found taken (rare: six digits) is
-    drawn again until one is free. The rate counts rows of the registrations table,
-    which nothing evicts, through the index on (lower(email), created_at).
-
-    Runs inside `registration_create`'s transaction, after the event lock (always in
-    that order: no deadlock). The event lock does not serialise registrations to one
-    address for different events, so on PostgreSQL a transaction-scoped advisory lock
-    on the address (`ADDRESS_LOCK_CLASS`) does, which the caller holds:
-    `event_seats_state` took it. On SQLite the IMMEDIATE transaction already
-    serialises every writer. `email` is normalised (`events/email_address.py`), so
-    spellings count together.
-    """
-    limit, window_seconds = ScopedRateThrottle().parse_rate(settings.REGISTRATION_ADDRESS_RATE)
-    window = timedelta(seconds=window_seconds)
-    code = "" if waitlisted else confirmation_code_candidate()
-    recent, code_taken = registration_checks(
-        event_id=event.pk, email=email, since=now - window, limit=limit, code=code
+def _address_rate_check(*, state: RegistrationState, email: str, since, limit: int) -> None:
+    """Refuse (`AddressRateExceeded`, 429 with Retry-After) a registration to an address that
+    already has REGISTRATION_ADDRESS_RATE registrations in the window (`state.address_recent`,
+    counted under the address's lock). The rate counts rows of the registrations table, which
+    nothing evicts, through the index on (lower(email), created_at). `email` is normalised
+    (`events/email_address.py`), so spellings count together."""
+    if state.address_recent < limit:
+        return
+    newest = list(
+        Registration.objects.annotate(address=Lower("email"))
+        .filter(address=email.lower(), created_at__gt=since)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
     )
-    if recent >= limit:
-        newest = list(
-            Registration.objects.annotate(address=Lower("email"))
-            .filter(address=email.lower(), created_at__gt=now - window)
-            .order_by("-created_at")
-            .values_list("created_at", flat=True)[:limit]
-        )
-        # Below the limit again once the limit-th newest leaves the window.
-        raise AddressRateExceeded(retry_after=int((newest[-1] + window - now).total_seconds()) + 1)
-    if code_taken and not waitlisted:
-        code = confirmation_code_generate(event=event)
-    return code
+    # Below the limit again once the limit-th newest leaves the window.
+    raise AddressRateExceeded(retry_after=int((newest[-1] - since).total_seconds()) + 1)
 
 
 def registration_create(
@@ -124,7 +101,8 @@ def registration_create(
     settings.LANGUAGES; default: the active one) is the notification's.
     """
     language = translation.get_supported_language_variant(language or translation.get_language())
-    with event_locked(event_id=event_id) as event:
+    limit, window_seconds = ScopedRateThrottle().parse_rate(settings.REGISTRATION_ADDRESS_RATE)
+    with event_locked(event_id=event_id, address=email) as event:
         if idempotency_key:
             earlier = _replay(user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email)
             if earlier is not None:
@@ -134,7 +112,9 @@ def registration_create(
         now = timezone.now()
         if not event.is_open(now=now):
             raise RegistrationClosed()
-        state = event_seats_state(event_id=event.pk, email=email, address_lock_class=ADDRESS_LOCK_CLASS)
+        since = now - timedelta(seconds=window_seconds)
+        code = confirmation_code_candidate()  # checked in the same statement: taken (rare), drawn again
+        state = registration_state(event_id=event.pk, email=email, since=since, limit=limit, code=code)
         if state.address_registered:
             raise AlreadyRegistered()
         # Seats freed while the event was closed go to those already waiting, first.
@@ -147,59 +127,73 @@ def registration_create(
             refusal = EventFull()
         else:
             refusal = None
-            code = _address_rate_check_and_code(event=event, email=email, now=now, waitlisted=full)
-            registration = _insert(
+            _address_rate_check(state=state, email=email, since=since, limit=limit)
+            if full:
+                code = ""  # a waitlisted registration gets its code when promoted
+            elif state.code_taken or promoted:
+                # Promotions above drew codes the statement did not see.
+                code = confirmation_code_generate(event=event)
+            registration = Registration(
                 event=event,
                 user=user,
                 full_name=full_name,
                 email=email,
-                idempotency_key=idempotency_key,
-                language=language,
+                status=Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED,
                 confirmation_code=code,
-                now=now,
+                confirmed_at=None if full else now,
+                idempotency_key=idempotency_key or None,
+                language=language,
             )
-            registration.waitlist_position = waitlist_position(registration=registration)
-            registration_notify(
-                registration=registration,
-                event=event,
-                topic=WAITLIST_JOINED_TOPIC if full else REGISTRATION_NOTIFICATION_TOPIC,
-                position=registration.waitlist_position,
-            )
+            database = transaction.get_connection()
+            with _insert_refusals(user=user, idempotency_key=idempotency_key):
+                if full:
+                    # Its place in the queue is counted once it stands in it, and the notification says it.
+                    with database.cursor() as cursor:
+                        cursor.execute(*insert_statement(registration, database))
+                    inserted(registration, database)
+                    registration.waitlist_position = waitlist_position(registration=registration)
+                    registration_notify(
+                        registration=registration,
+                        event=event,
+                        topic=WAITLIST_JOINED_TOPIC,
+                        position=registration.waitlist_position,
+                    )
+                else:
+                    # The INSERT goes with its outbox message's, in one round trip on PostgreSQL.
+                    registration_notify(
+                        registration=registration,
+                        event=event,
+                        topic=REGISTRATION_NOTIFICATION_TOPIC,
+                        preceded_by=insert_statement(registration, database),
+                    )
+                    inserted(registration, database)
+                    registration.waitlist_position = None
     if refusal is not None:
         raise refusal
     return registration, True
 
 
-def _insert(
-    *, event, user, full_name, email, idempotency_key, language, confirmation_code: str, now
-) -> Registration:
-    """A confirmed registration with `confirmation_code`, or a waitlisted one without ("")."""
-    waitlisted = not confirmation_code
-    registration = Registration(
-        event=event,
-        user=user,
-        full_name=full_name,
-        email=email,
-        status=Registration.Status.WAITLISTED if waitlisted else Registration.Status.CONFIRMED,
-        confirmation_code=confirmation_code,
-        confirmed_at=None if waitlisted else now,
-        idempotency_key=idempotency_key or None,
-        language=language,
-    )
+@contextmanager
+def _insert_refusals(*, user, idempotency_key: str | None) -> Iterator[None]:
+    """Around a registration's INSERT (and its outbox message's): a unique violation becomes the
+    caller's refusal; any other failure stays what it is."""
     if not idempotency_key:
         # Nothing can race past the event lock: no savepoint (two more statements) needed.
         try:
-            registration.save(force_insert=True)
-        except IntegrityError:
+            yield
+        except IntegrityError as error:
+            if not is_unique_violation(error):
+                raise
             raise AlreadyRegistered() from None
-        return registration
+        return
     try:
         with transaction.atomic():
-            registration.save(force_insert=True)
-    except IntegrityError:
+            yield
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
         # Only the (user, idempotency key) constraint can race past the event
         # lock: the same key sent at once for two different events.
         if Registration.objects.filter(user=user, idempotency_key=idempotency_key).exists():
             raise IdempotencyKeyReused() from None
         raise AlreadyRegistered() from None
-    return registration

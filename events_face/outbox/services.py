@@ -32,20 +32,26 @@ OUTBOX_UNNEST_BATCH = 5000
 
 
 def outbox_message_create(
-    *, topic: str, payload: dict[str, Any], message_id: uuid.UUID | None = None
+    *,
+    topic: str,
+    payload: dict[str, Any],
+    message_id: uuid.UUID | None = None,
+    preceded_by: tuple[str, list] | None = None,
 ) -> OutboxMessage:
     """Write a message for the sender registered for `topic` (`senders.py`) to deliver.
 
     The payload is stored as given. `message_id` lets the writer put the message's id
     (the idempotency key of every attempt) in the payload it shapes. Written as
     `outbox_messages_create` writes many: on PostgreSQL the row and the NOTIFY are one
-    round trip.
+    round trip. `preceded_by`, the causing change's own statement (SQL with `%s`
+    parameters, and the parameters; no rows returned), runs first, in that same round
+    trip on PostgreSQL; its errors are the caller's to handle.
     """
     message = OutboxMessage(
         id=message_id or uuid.uuid4(), topic=topic, payload=payload, created_at=timezone.now()
     )
     connection = _causing_transaction()
-    _rows_insert(connection, [(message.id, topic, payload)], template=message)
+    _rows_insert(connection, [(message.id, topic, payload)], template=message, preceded_by=preceded_by)
     message._state.adding = False
     message._state.db = connection.alias
     return message
@@ -78,9 +84,15 @@ def _causing_transaction():
 
 
 def _rows_insert(
-    connection, messages: list[tuple[uuid.UUID, str, dict[str, Any]]], *, template: OutboxMessage
+    connection,
+    messages: list[tuple[uuid.UUID, str, dict[str, Any]]],
+    *,
+    template: OutboxMessage,
+    preceded_by: tuple[str, list] | None = None,
 ):
     """INSERT the (id, topic, payload) rows, every other column as `template` holds it; NOTIFY on PostgreSQL.
+    `preceded_by` runs first (with the first batch on PostgreSQL, as one string: client-side binding
+    sends it as one query).
 
     On PostgreSQL the rows go as three arrays (ids, topics, payloads) that the server
     unnests: three parameters a batch instead of one a value, whose parsing by psycopg
@@ -111,8 +123,12 @@ def _rows_insert(
                     # Identical notifications in one transaction are folded into one.
                     statement = f"WITH inserted AS ({statement}) SELECT pg_notify(%s, '')"
                     params.append(OUTBOX_CHANNEL)
+                if number == 1 and preceded_by is not None:
+                    statement, params = f"{preceded_by[0]}; {statement}", [*preceded_by[1], *params]
                 cursor.execute(statement, params)
         else:
+            if preceded_by is not None:
+                cursor.execute(*preceded_by)
             row_sql = "(" + ", ".join(["%s"] * (3 + len(others))) + ")"
             for batch in itertools.batched(messages, OUTBOX_INSERT_BATCH):
                 values = []

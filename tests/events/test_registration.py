@@ -1,5 +1,6 @@
 """POST /api/events/{id}/register/ and GET /api/registrations/."""
 
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -337,3 +338,33 @@ def test_a_code_drawn_that_the_event_already_holds_is_drawn_again(auth_client, m
     assert sorted(
         Registration.objects.filter(event=event).values_list("confirmation_code", flat=True)
     ) == sorted([first.confirmation_code, "424242"])
+
+
+@pytest.mark.parametrize("idempotency_key", [None, "key-1"])
+def test_the_unique_constraint_refuses_a_second_active_registration_that_passed_the_check(
+    user, monkeypatch, idempotency_key
+):
+    """The backstop: should a second INSERT ever pass the check under the lock, the database's
+    constraint refuses it, as `already_registered`, and nothing of it is kept. The check is
+    made to miss here (the lock keeps real requests from racing past it)."""
+    from events_face.events import services
+    from events_face.events.errors import AlreadyRegistered
+    from events_face.events.selectors import registration_state
+
+    event = make_event()
+    registration_create(event_id=event.id, user=user, **ADA)
+
+    def blind(**kwargs):
+        return dataclasses.replace(registration_state(**kwargs), address_registered=False)
+
+    monkeypatch.setattr(services, "registration_state", blind)
+    with pytest.raises(AlreadyRegistered):
+        registration_create(
+            event_id=event.id,
+            user=make_user(),
+            idempotency_key=idempotency_key,
+            **{**ADA, "email": "ADA@example.com"},
+        )
+
+    assert Registration.objects.count() == 1
+    assert OutboxMessage.objects.count() == 1
