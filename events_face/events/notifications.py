@@ -40,6 +40,7 @@ characters (a name from the provider that holds any gets spaces instead).
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import uuid
 from collections.abc import Mapping
@@ -206,9 +207,18 @@ def _body(*, notification_id: uuid.UUID, email: str, message: str) -> dict[str, 
 
 def event_moment(moment: datetime) -> str:
     """`moment` in NOTIFICATIONS_TIME_ZONE as the active language writes a date and a time, the zone named:
-    "4 December 2026 at 12:00 UTC", "4 декабря 2026 г. в 15:00 (MSK)"."""
-    local = moment.astimezone(ZoneInfo(settings.NOTIFICATIONS_TIME_ZONE))
-    zone = local.tzname() or settings.NOTIFICATIONS_TIME_ZONE
+    "4 December 2026 at 12:00 UTC", "4 декабря 2026 г. в 15:00 (MSK)".
+
+    Written once per moment, language and zone, and remembered: every registrant of an
+    event gets the same words, and each registration writes them inside the event's lock.
+    """
+    return _moment_written(moment, translation.get_language(), settings.NOTIFICATIONS_TIME_ZONE)
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment_written(moment: datetime, language: str, time_zone: str) -> str:
+    local = moment.astimezone(ZoneInfo(time_zone))
+    zone = local.tzname() or time_zone
     if zone[0] in "+-":  # a zone with no abbreviation of its own: "+05" reads better as "UTC+05"
         zone = f"UTC{zone}"
     # Translators: a Django date format (see the "date" template filter): j day, F month

@@ -10,6 +10,7 @@ Delivery itself is in `delivery.py` (claiming, sending) and `outcomes.py`
 (recording outcomes); who sends each topic, in `senders.py`.
 """
 
+import functools
 import itertools
 import json
 import uuid
@@ -83,6 +84,32 @@ def _causing_transaction():
     return connection
 
 
+# (id, topic, payload, every other column): what `_rows_insert` writes, in its order.
+_MESSAGE_FIELDS = (
+    *(OutboxMessage._meta.get_field(name) for name in ("id", "topic", "payload")),
+    [field for field in OutboxMessage._meta.concrete_fields if field.name not in ("id", "topic", "payload")],
+)
+
+
+@functools.cache
+def _insert_sql(connection) -> tuple[str, str]:
+    """`INSERT INTO outbox (columns)` in `_MESSAGE_FIELDS`' order, and on PostgreSQL the `SELECT`
+    of its rows from three arrays (ids, topics, payloads), every other column a parameter."""
+    id_field, topic_field, payload_field, others = _MESSAGE_FIELDS
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in [id_field, topic_field, payload_field, *others])
+    insert = f"INSERT INTO {quote(OutboxMessage._meta.db_table)} ({columns}) "
+    if connection.vendor != "postgresql":
+        return insert, ""
+    types = [f"%s::{field.db_type(connection)}" for field in others]
+    select = (
+        f"SELECT batch.id, batch.topic, batch.payload::jsonb, {', '.join(types)} "
+        f"FROM unnest(%s::{id_field.db_type(connection)}[], %s::{topic_field.db_type(connection)}[], %s::text[]) "
+        "AS batch(id, topic, payload)"
+    )
+    return insert, select
+
+
 def _rows_insert(
     connection,
     messages: list[tuple[uuid.UUID, str, dict[str, Any]]],
@@ -99,21 +126,11 @@ def _rows_insert(
     cost more than the database's work (0.14 ms a message). The NOTIFY rides on the
     last batch's statement. SQLite has no arrays: there a batch is one multi-row VALUES.
     """
-    meta = OutboxMessage._meta
-    id_field, topic_field, payload_field = (meta.get_field(name) for name in ("id", "topic", "payload"))
-    others = [field for field in meta.concrete_fields if field not in (id_field, topic_field, payload_field)]
+    id_field, topic_field, payload_field, others = _MESSAGE_FIELDS
     constant = [field.get_db_prep_save(getattr(template, field.attname), connection) for field in others]
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in [id_field, topic_field, payload_field, *others])
-    insert = f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+    insert, select = _insert_sql(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            types = [f"%s::{field.db_type(connection)}" for field in others]
-            select = (
-                f"SELECT batch.id, batch.topic, batch.payload::jsonb, {', '.join(types)} "
-                f"FROM unnest(%s::{id_field.db_type(connection)}[], %s::{topic_field.db_type(connection)}[], %s::text[]) "
-                "AS batch(id, topic, payload)"
-            )
             batches = list(itertools.batched(messages, OUTBOX_UNNEST_BATCH))
             for number, batch in enumerate(batches, start=1):
                 ids, topics, payloads = zip(*batch, strict=True)
