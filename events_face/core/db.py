@@ -106,6 +106,24 @@ def insert_statement(instance: Model, database: BaseDatabaseWrapper) -> tuple[st
     return f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({placeholders})", values
 
 
+def update_statement(
+    instance: Model, field_names: list[str], database: BaseDatabaseWrapper
+) -> tuple[str, list]:
+    """The `UPDATE` of `field_names` of a saved `instance`, by its primary key (SQL with `%s`
+    parameters, and the parameters), its values as `save(update_fields=...)` writes them. For a
+    caller that sends it together with another statement. No signal is sent."""
+    meta = instance._meta
+    fields = [meta.get_field(name) for name in field_names]
+    quote = database.ops.quote_name
+    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+    values = [field.get_db_prep_save(field.pre_save(instance, add=False), database) for field in fields]
+    key = meta.pk.get_db_prep_value(instance.pk, database)
+    return f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.pk.column)} = %s", [
+        *values,
+        key,
+    ]
+
+
 def inserted(instance: Model, database: BaseDatabaseWrapper) -> None:
     """Mark `instance` as a saved row of `database`, as `save` would have."""
     instance._state.adding = False

@@ -29,8 +29,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
+from events_face.core.db import update_statement
 from events_face.events.cancel_links import cancel_link, cancel_link_registration_id
 from events_face.events.errors import CancellationClosed, RegistrationNotFound, registration_id_parse
 from events_face.events.locking import event_locked
@@ -137,12 +139,20 @@ def waitlist_promote(*, event: Event, now: datetime, confirmed: int | None = Non
             return []
         waiting = waiting[:free]
     promoted = list(waiting)
+    database = transaction.get_connection()
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = now
         registration.confirmation_code = confirmation_code_generate(event=event)
-        registration.save(update_fields=["status", "confirmed_at", "confirmation_code"])
-        registration_notify(registration=registration, event=event, topic=PROMOTION_TOPIC)
+        # The UPDATE goes with its notification's INSERT, in one round trip on PostgreSQL.
+        registration_notify(
+            registration=registration,
+            event=event,
+            topic=PROMOTION_TOPIC,
+            preceded_by=update_statement(
+                registration, ["status", "confirmed_at", "confirmation_code"], database
+            ),
+        )
     return promoted
 
 
@@ -226,8 +236,13 @@ def _cancel_locked(*, registration: Registration, event: Event, now: datetime) -
     held_a_seat = registration.status == Registration.Status.CONFIRMED
     registration.status = Registration.Status.CANCELLED
     registration.cancelled_at = now
-    registration.save(update_fields=["status", "cancelled_at"])
-    registration_notify(registration=registration, event=event, topic=CANCELLATION_TOPIC)
+    # The UPDATE goes with its notification's INSERT, in one round trip on PostgreSQL.
+    registration_notify(
+        registration=registration,
+        event=event,
+        topic=CANCELLATION_TOPIC,
+        preceded_by=update_statement(registration, ["status", "cancelled_at"], transaction.get_connection()),
+    )
     if held_a_seat:
         waitlist_promote(event=event, now=now)
     return True
