@@ -37,7 +37,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import Token
 from rest_framework_simplejwt.utils import aware_utcnow
 
-from events_face.core.db import instance_from_row
+from events_face.core.db import instance_from_row, row_by_key_sql
 
 # Distinct tokens remembered per process: a few thousand active users.
 VERIFIED_TOKENS_KEPT = 4096
@@ -123,12 +123,9 @@ class AccessTokenAuthentication(BearerErrorsMixin, JWTStatelessUserAuthenticatio
 
 
 @cache
-def _user_sql(database_vendor: str) -> str:
-    """`SELECT <every column>` of one user by id; names from the user model."""
-    model = get_user_model()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
-    return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = %s"
+def _user_sql(vendor: str) -> str:
+    """Every column of one user, by id (built once per database vendor)."""
+    return row_by_key_sql(get_user_model(), connection)
 
 
 def _active_user(user_id) -> AbstractBaseUser | None:

@@ -1,4 +1,6 @@
-"""Database helpers every app may use: PostgreSQL planner settings, lock waits, one-array `IN` lists.
+"""Database helpers every app may use: PostgreSQL planner settings, lock waits, one-array `IN` lists,
+and plain SQL for hot paths whose ORM query cost more to build than the database spent on it
+(a row by its key, a new row's INSERT, an UPDATE; rows converted as the ORM converts them).
 
 Planner settings and lock timeouts have one home here. A statement that must read its index
 ranges in order whatever the planner's statistics say (a freshly loaded table
@@ -73,6 +75,14 @@ def column_converters(fields: tuple[Field, ...], database: BaseDatabaseWrapper) 
         for convert in [*database.ops.get_db_converters(column), *column.get_db_converters(database)]:
             converters.append((index, convert, column))
     return converters
+
+
+def row_by_key_sql(model: type[Model], database: BaseDatabaseWrapper, *, key: str = "%s") -> str:
+    """`SELECT <every concrete column>` of one `model` row whose primary key is the parameter
+    `key`; its rows go to `instance_from_row`."""
+    quote = database.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in model._meta.concrete_fields)
+    return f"SELECT {columns} FROM {quote(model._meta.db_table)} WHERE {quote(model._meta.pk.column)} = {key}"
 
 
 def converted(row: Sequence, fields: tuple[Field, ...], database: BaseDatabaseWrapper) -> list:

@@ -28,6 +28,7 @@ from events_face.core.db import (
     is_lock_timeout,
     lock_timeout,
     lock_wait_limited,
+    row_by_key_sql,
 )
 from events_face.events.errors import EventBusy, EventNotFound, event_id_parse
 from events_face.events.models import Event
@@ -42,10 +43,8 @@ ADDRESS_LOCK = "SELECT pg_advisory_xact_lock(%(lock_class)s, hashtext(%(address)
 
 @functools.cache
 def _event_lock_sql(vendor: str) -> str:
-    """`SELECT <every column>` of one event, `FOR UPDATE` on PostgreSQL; names from the model."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in Event._meta.concrete_fields)
-    sql = f"SELECT {columns} FROM {quote(Event._meta.db_table)} WHERE {quote(Event._meta.pk.column)} = %(id)s"
+    """Every column of one event, `FOR UPDATE` on PostgreSQL."""
+    sql = row_by_key_sql(Event, connection, key="%(id)s")
     return f"{sql} FOR UPDATE" if vendor == "postgresql" else sql
 
 
