@@ -47,6 +47,7 @@ from events_face.events.notifications import (
     registration_notification,
     waitlist_joined_notification,
 )
+from events_face.events.selectors import confirmed_count
 from events_face.outbox.services import outbox_message_create
 
 # Six digits: typed at the door. Unique within the event (the database's
@@ -66,10 +67,6 @@ def confirmation_code_generate(*, event: Event) -> str:
         code = confirmation_code_candidate()
         if not taken.filter(confirmation_code=code).exists():
             return code
-
-
-def confirmed_count(*, event: Event) -> int:
-    return Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED).count()
 
 
 def waitlist_position(*, registration: Registration) -> int | None:

@@ -10,7 +10,7 @@ How a page stays one short index read at any table size, with no planner
 statistics (a fresh database straight from `bulk_create` or the sync): every
 filter is an equality prefix of an index that continues with (event_time, id)
 (see `Event.Meta.indexes`), the statement has no join (the venue's name and
-the confirmed registrations of an event with a capacity are scalar
+the seats taken of an event with a capacity, from its `SeatCount`, are scalar
 subqueries, evaluated for the page's rows only), and it asks for
 `size + 1` rows in index order. A set of statuses, which no single index range
 covers, is a UNION ALL of one ordered, limited range per status. The `name`
@@ -39,7 +39,7 @@ from django.utils import timezone
 from events_face.core.db import INDEX_RANGES_IN_ORDER, converted, execute_with_local_settings
 from events_face.core.pagination import Cursor, keyset_condition_sql
 from events_face.events.errors import EventNotFound, event_id_parse
-from events_face.events.models import Event, Registration, Venue
+from events_face.events.models import Event, Registration, SeatCount, Venue
 
 ALL_STATUSES = "all"
 
@@ -69,14 +69,14 @@ EVENT_ONE = (
 )
 
 # -- registration_state: what registering an address for an event depends on: the event's
-#    confirmed registrations counted, whether anyone waits, whether the address holds an
+#    confirmed registrations (its SeatCount, none is 0), whether anyone waits, whether the address holds an
 #    active (confirmed or waitlisted) registration there, how many registrations the
 #    address got since a moment (counted up to a limit, through the index on
 #    (lower(email), created_at)), and whether a confirmation code is taken in the event
 #    (through the unique index on (event, code)).
 REGISTRATION_STATE = (
     "SELECT "
-    "(SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(confirmed)s), "
+    "COALESCE((SELECT {seats_confirmed} FROM {seat_counts} WHERE {seats_event_id} = %(event)s), 0), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
     "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
@@ -99,9 +99,12 @@ class _Names:
     status: str
     venue_id: str
     venue_name: str  # the scalar subquery reading the name of `page`'s venue
-    # The scalar subquery counting `page`'s confirmed registrations (`%(confirmed)s`), an
-    # index range of `registration_event_status_idx`; NULL, uncounted, without a capacity.
+    # The scalar subquery reading `page`'s confirmed registrations from its `SeatCount`
+    # (one primary-key probe; none is 0); NULL, unread, without a capacity.
     seats_taken: str
+    seat_counts: str
+    seats_confirmed: str
+    seats_event_id: str
     registrations: str
     registration_event_id: str
     registration_status: str
@@ -118,6 +121,9 @@ class _Names:
         registrations = quote(Registration._meta.db_table)
         registration_event_id = quote(Registration._meta.get_field("event").column)
         registration_status = quote(Registration._meta.get_field("status").column)
+        seat_counts = quote(SeatCount._meta.db_table)
+        seats_event_id = quote(SeatCount._meta.pk.column)
+        seats_confirmed = quote(SeatCount._meta.get_field("confirmed").column)
         return cls(
             events=quote(Event._meta.db_table),
             columns=", ".join(column.values()),
@@ -130,9 +136,11 @@ class _Names:
             venue_name=f"(SELECT {venue_name} FROM {venues} WHERE {venues}.{venue_pk} = page.{column['venue']})",
             seats_taken=(
                 f"CASE WHEN page.{column['capacity']} IS NULL THEN NULL ELSE "
-                f"(SELECT COUNT(*) FROM {registrations} WHERE {registrations}.{registration_event_id} = page.{column['id']} "
-                f"AND {registrations}.{registration_status} = %(confirmed)s) END"
+                f"COALESCE((SELECT {seats_confirmed} FROM {seat_counts} WHERE {seat_counts}.{seats_event_id} = page.{column['id']}), 0) END"
             ),
+            seat_counts=seat_counts,
+            seats_confirmed=seats_confirmed,
+            seats_event_id=seats_event_id,
             registrations=registrations,
             registration_event_id=registration_event_id,
             registration_status=registration_status,
@@ -208,7 +216,6 @@ def event_page(
     params: dict[str, Any] = {
         "limit": size + 1,
         "now": _moment(now),
-        "confirmed": Registration.Status.CONFIRMED.value,
     }
 
     statuses = filters.get("status")
@@ -299,13 +306,16 @@ def event_detail(*, event_id: Any) -> dict[str, Any]:
         id=names.id,
     )
     with connection.cursor() as db:
-        db.execute(
-            sql, {"id": _uuid(event_id_parse(event_id)), "confirmed": Registration.Status.CONFIRMED.value}
-        )
+        db.execute(sql, {"id": _uuid(event_id_parse(event_id))})
         rows = db.fetchall()
     if not rows:
         raise EventNotFound()
     return _as_dicts(rows)[0]
+
+
+def confirmed_count(*, event: Event) -> int:
+    """The event's confirmed registrations, as the database keeps them (`SeatCount`)."""
+    return SeatCount.objects.filter(event=event).values_list("confirmed", flat=True).first() or 0
 
 
 def seats_left_of(row: dict[str, Any]) -> int | None:
@@ -343,6 +353,9 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
         email=names.registration_email,
         created_at=names.registration_created_at,
         code=names.registration_code,
+        seat_counts=names.seat_counts,
+        seats_confirmed=names.seats_confirmed,
+        seats_event_id=names.seats_event_id,
     )
 
 

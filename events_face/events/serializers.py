@@ -18,7 +18,7 @@ from rest_framework import serializers
 from events_face.core.storable_dates import EARLIEST_YEAR, LATEST_YEAR
 from events_face.events.email_address import registration_email_normalize
 from events_face.events.models import Event, Registration, Venue
-from events_face.events.selectors import ALL_STATUSES, seats_left_of
+from events_face.events.selectors import ALL_STATUSES, confirmed_count, seats_left_of
 
 
 def event_item(row: dict[str, Any], *, now: datetime, detail: bool = False) -> dict[str, Any]:
@@ -90,8 +90,7 @@ class EventSerializer(serializers.ModelSerializer):
     def get_seats_left(self, event: Event) -> int | None:
         if event.capacity is None:
             return None
-        confirmed = event.registrations.filter(status=Registration.Status.CONFIRMED).count()
-        return max(0, event.capacity - confirmed)
+        return max(0, event.capacity - confirmed_count(event=event))
 
 
 class EventDetailSerializer(EventSerializer):

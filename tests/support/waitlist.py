@@ -4,6 +4,7 @@
 from collections import Counter
 
 from events_face.events.models import Event, Registration
+from events_face.events.selectors import confirmed_count
 from events_face.events.notifications import (
     CANCELLATION_TOPIC,
     PROMOTION_TOPIC,
@@ -31,6 +32,8 @@ def assert_waitlist_invariants(event_id, *, capacity_may_be_exceeded: bool = Fal
     waiting = [r for r in registrations if r.status == Registration.Status.WAITLISTED]
     cancelled = [r for r in registrations if r.status == Registration.Status.CANCELLED]
 
+    # The seat count the database keeps (SeatCount, by triggers) is the rows' own.
+    assert confirmed_count(event=event) == len(confirmed), (confirmed_count(event=event), len(confirmed))
     # 1. confirmed <= capacity (unless staff lowered it below them: nobody is removed).
     if event.capacity is not None and not capacity_may_be_exceeded:
         assert len(confirmed) <= event.capacity, (len(confirmed), event.capacity)

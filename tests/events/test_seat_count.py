@@ -1,0 +1,123 @@
+"""The seat count the database keeps (`SeatCount`, migration 0016's triggers) is always the
+event's confirmed registrations counted, whoever writes and however: the services, the
+ORM's create, save, bulk_create, queryset update and delete, raw DELETEs as the cleanup
+runs them, and the migration's first count of rows that were there before."""
+
+import uuid
+
+import pytest
+from django.db import connection
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from events_face.events.models import Registration, SeatCount
+from events_face.events.selectors import confirmed_count
+from tests.support.factories import make_event
+from tests.support.migrations import migrated_to
+
+STATUSES = [status.value for status in Registration.Status]
+TRIGGERS = {
+    "events_registration_seats_insert",
+    "events_registration_seats_update",
+    "events_registration_seats_delete",
+}
+
+
+def trigger_names() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'events_registration'::regclass")
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'events_registration'"
+            )
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_the_triggers_are_there_after_every_migration():
+    # A later migration that rebuilds the table on SQLite drops them: it must make them again.
+    assert TRIGGERS <= trigger_names()
+
+
+def assert_counts_true(events) -> None:
+    for event in events:
+        counted = Registration.objects.filter(event=event, status="confirmed").count()
+        assert confirmed_count(event=event) == counted, event
+    # A count that reaches 0 leaves no row behind.
+    assert not SeatCount.objects.filter(confirmed=0).exists()
+
+
+def registration(event, status: str) -> Registration:
+    return Registration(
+        event=event,
+        full_name="Ada",
+        email=f"{uuid.uuid4().hex[:12]}@example.com",
+        status=status,
+        confirmation_code="" if status == "waitlisted" else uuid.uuid4().hex[:6],
+    )
+
+
+# (operation, a status, a number that picks a registration or a count)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "bulk_create", "save", "update", "move", "delete", "delete_event_rows"]),
+        st.sampled_from(STATUSES),
+        st.integers(0, 40),
+    ),
+    min_size=5,
+    max_size=30,
+)
+
+
+@pytest.mark.django_db
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(steps=steps)
+def test_every_kind_of_write_keeps_the_count(steps):
+    events = [make_event(capacity=None), make_event(capacity=5)]
+    for operation, status, number in steps:
+        rows = list(Registration.objects.filter(event__in=events).order_by("id"))
+        picked = rows[number % len(rows)] if rows else None
+        event = events[number % 2]
+        if operation == "create":
+            registration(event, status).save()
+        elif operation == "bulk_create":
+            Registration.objects.bulk_create(
+                [registration(event, STATUSES[(number + i) % 3]) for i in range(number % 5 + 1)]
+            )
+        elif operation == "save" and picked:
+            picked.status = status
+            picked.save(update_fields=["status"])
+        elif operation == "update":
+            # Many rows at once, some of them changing nothing.
+            Registration.objects.filter(event=event, email__lt=f"{number:x}").update(status=status)
+        elif operation == "move" and picked:
+            other = events[1] if picked.event_id == events[0].id else events[0]
+            Registration.objects.filter(pk=picked.pk).update(event=other)
+        elif operation == "delete" and picked:
+            picked.delete()
+        elif operation == "delete_event_rows":
+            # As the cleanup deletes: set-based, no model instances, no signals.
+            Registration.objects.filter(event=event)._raw_delete(connection.alias)
+        assert_counts_true(events)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_counts_the_rows_already_there():
+    events = [make_event(capacity=10), make_event(capacity=10), make_event()]
+    with migrated_to(("events", "0015_check_in_verbose_names")) as old_apps:
+        old = old_apps.get_model("events", "Registration")
+        for event, statuses in zip(
+            events, [["confirmed"] * 3 + ["waitlisted", "cancelled"], ["cancelled"], []]
+        ):
+            for status in statuses:
+                old.objects.create(
+                    event_id=event.id,
+                    full_name="Ada",
+                    email=f"{uuid.uuid4().hex[:12]}@example.com",
+                    status=status,
+                    confirmation_code="" if status == "waitlisted" else uuid.uuid4().hex[:6],
+                )
+    assert [confirmed_count(event=event) for event in events] == [3, 0, 0]
+    assert SeatCount.objects.count() == 1
+    assert_counts_true(events)
