@@ -77,7 +77,11 @@ EVENT_ONE = (
 REGISTRATION_STATE = (
     "SELECT "
     "COALESCE((SELECT {seats_confirmed} FROM {seat_counts} WHERE {seats_event_id} = %(event)s), 0), "
-    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s), "
+    # The first in the queue, as `waiting_order` reads it: asked as EXISTS, with no planner
+    # statistics, PostgreSQL read it through the unique (event, lower(email)) index and
+    # filtered every confirmed registration of the event on the way (0.8 ms at 5,000).
+    "(SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s "
+    "ORDER BY {created_at}, {id} LIMIT 1) IS NOT NULL, "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
     "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
     "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(address)s "
@@ -111,6 +115,7 @@ class _Names:
     registration_email: str
     registration_created_at: str
     registration_code: str
+    registration_id: str
 
     @classmethod
     def of(cls, database: BaseDatabaseWrapper) -> "_Names":
@@ -147,6 +152,7 @@ class _Names:
             registration_email=quote(Registration._meta.get_field("email").column),
             registration_created_at=quote(Registration._meta.get_field("created_at").column),
             registration_code=quote(Registration._meta.get_field("confirmation_code").column),
+            registration_id=quote(Registration._meta.pk.column),
         )
 
 
@@ -353,6 +359,7 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
         email=names.registration_email,
         created_at=names.registration_created_at,
         code=names.registration_code,
+        id=names.registration_id,
         seat_counts=names.seat_counts,
         seats_confirmed=names.seats_confirmed,
         seats_event_id=names.seats_event_id,

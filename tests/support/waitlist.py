@@ -4,13 +4,13 @@
 from collections import Counter
 
 from events_face.events.models import Event, Registration
-from events_face.events.selectors import confirmed_count
 from events_face.events.notifications import (
     CANCELLATION_TOPIC,
     PROMOTION_TOPIC,
     REGISTRATION_NOTIFICATION_TOPIC,
     WAITLIST_JOINED_TOPIC,
 )
+from events_face.events.selectors import confirmed_count
 from events_face.outbox.models import OutboxMessage
 
 
