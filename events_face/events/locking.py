@@ -48,20 +48,43 @@ def _event_lock_sql(vendor: str) -> str:
     return f"{sql} FOR UPDATE" if vendor == "postgresql" else sql
 
 
-def _event_row_lock(event_id: uuid.UUID, *, seconds: float, address: str | None) -> Event | None:
-    """The event's row, locked, as plain SQL: through the ORM, building the query cost more
-    than the database's work. On PostgreSQL the lock timeout, the lock and the address's
-    lock go in one round trip; on SQLite the transaction's BEGIN IMMEDIATE holds the lock already."""
+def _event_row_lock(
+    event_id: uuid.UUID, *, seconds: float, address: str | None, reading: tuple[str, dict] | None
+) -> tuple[Event | None, tuple | None]:
+    """The event's row, locked, and `reading`'s row read under the lock, as plain SQL: through
+    the ORM, building the query cost more than the database's work. On PostgreSQL the lock
+    timeout, the lock, the address's lock and `reading` go in one round trip; on SQLite the
+    transaction's BEGIN IMMEDIATE holds the lock already, and `reading` follows."""
     params = {"id": Event._meta.pk.get_db_prep_value(event_id, connection)}
     sql = _event_lock_sql(connection.vendor)
-    if address is not None and connection.vendor == "postgresql":
-        # A statement of its own after the row's: what it guards is read after both are held.
-        sql = f"{sql}; {ADDRESS_LOCK}"
-        params.update(lock_class=ADDRESS_LOCK_CLASS, address=address.lower())
+    postgresql = connection.vendor == "postgresql"
+    if postgresql:
+        # Statements of their own after the row's: each reads with a snapshot taken when it
+        # starts (READ COMMITTED), so what the locks guard is read once they are held.
+        if address is not None:
+            sql = f"{sql}; {ADDRESS_LOCK}"
+            params.update(lock_class=ADDRESS_LOCK_CLASS, address=address.lower())
+        if reading is not None:
+            if params.keys() & reading[1].keys():
+                raise ValueError(f"the reading's parameters may not be named {sorted(params)}")
+            sql = f"{sql}; {reading[0]}"
+            params.update(reading[1])
     with connection.cursor() as cursor:
         execute_with_local_settings(cursor, sql, params, settings=lock_timeout(seconds=seconds), lasting=True)
         row = cursor.fetchone()
-    return None if row is None else instance_from_row(Event, row, connections[connection.alias])
+        if row is None:
+            return None, None
+        read = None
+        if reading is not None:
+            if postgresql:
+                if address is not None:
+                    cursor.nextset()  # past the address lock's row
+                cursor.nextset()
+                read = cursor.fetchone()
+            else:
+                cursor.execute(*reading)
+                read = cursor.fetchone()
+    return instance_from_row(Event, row, connections[connection.alias]), read
 
 
 @contextmanager
@@ -75,14 +98,25 @@ def event_locked(*, event_id: uuid.UUID | str, address: str | None = None) -> It
     after the event's, always in that order (no deadlock), within the same wait. On
     SQLite the IMMEDIATE transaction already serialises every writer.
     """
+    with event_locked_reading(event_id=event_id, address=address, reading=None) as (event, _read):
+        yield event
+
+
+@contextmanager
+def event_locked_reading(
+    *, event_id: uuid.UUID | str, address: str | None = None, reading: tuple[str, dict] | None
+) -> Iterator[tuple[Event, tuple | None]]:
+    """`event_locked`, which also reads `reading` (SQL and its named parameters, none of them
+    `id`, `lock_class` or `address`) once the locks are held: (the event, the reading's first row).
+    On PostgreSQL it goes in the lock's round trip: a round trip less under the lock."""
     event_id = event_id_parse(event_id)
     seconds = settings.REGISTRATION_LOCK_TIMEOUT_SECONDS
     try:
         with lock_wait_limited(connection, seconds=seconds), transaction.atomic():
-            event = _event_row_lock(event_id, seconds=seconds, address=address)
+            event, read = _event_row_lock(event_id, seconds=seconds, address=address, reading=reading)
             if event is None:
                 raise EventNotFound()
-            yield event
+            yield event, read
     except OperationalError as error:
         if is_lock_timeout(error):
             raise EventBusy(retry_after=max(1, round(seconds))) from error

@@ -27,6 +27,7 @@ models, the list's columns written once (`LIST_FIELDS`). The keyset condition is
 """
 
 import functools
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -84,7 +85,7 @@ REGISTRATION_STATE = (
     "ORDER BY {created_at}, {id} LIMIT 1) IS NOT NULL, "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
     "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
-    "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(address)s "
+    "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(recent_address)s "
     "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s)"
 )
@@ -366,15 +367,16 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
     )
 
 
-def registration_state(
-    *, event_id: Any, email: str, since: datetime, limit: int, code: str
-) -> RegistrationState:
-    """What registering `email` for the event depends on, in one statement (`REGISTRATION_STATE`).
+def registration_state_statement(
+    *, event_id: uuid.UUID, email: str, since: datetime, limit: int, code: str
+) -> tuple[str, dict[str, Any]]:
+    """What registering `email` for the event depends on, as one statement (`REGISTRATION_STATE`),
+    with its parameters; its row goes to `registration_state_of`.
 
-    Read by `registration_create` under the event's lock and the address's
-    (`locking.event_locked`), so it stays true until the registration commits.
-    One statement instead of five ORM queries: each of those cost more to build
-    than the database spent on it. The address is compared as the unique
+    Read by `registration_create` under the event's lock and the address's, in the
+    lock's own round trip (`locking.event_locked_reading`), so it stays true until the
+    registration commits. One statement instead of five ORM queries: each of those cost
+    more to build than the database spent on it. The address is compared as the unique
     constraint `registration_unique_active_event_email_ci` compares it (LOWER), and
     counted as the address rate counts it (lowercased), so their indexes answer both.
     """
@@ -383,14 +385,16 @@ def registration_state(
         "confirmed": Registration.Status.CONFIRMED.value,
         "waitlisted": Registration.Status.WAITLISTED.value,
         "email": email,
-        "address": email.lower(),
+        "recent_address": email.lower(),
         "since": _moment(since),
         "limit": limit,
         "code": code,
     }
-    with connection.cursor() as db:
-        db.execute(_registration_sql(REGISTRATION_STATE), params)
-        confirmed, waiting, registered, recent, taken = db.fetchone()
+    return _registration_sql(REGISTRATION_STATE), params
+
+
+def registration_state_of(row: tuple) -> RegistrationState:
+    confirmed, waiting, registered, recent, taken = row
     return RegistrationState(
         confirmed=confirmed,
         anyone_waiting=bool(waiting),

@@ -39,6 +39,7 @@ from events_face.events.errors import (
     EventFull,
     IdempotencyKeyReused,
     RegistrationClosed,
+    event_id_parse,
 )
 from events_face.events.lifecycle import (
     confirmation_code_candidate,
@@ -47,10 +48,14 @@ from events_face.events.lifecycle import (
     waitlist_position,
     waitlist_promote,
 )
-from events_face.events.locking import event_locked
+from events_face.events.locking import event_locked_reading
 from events_face.events.models import Registration
 from events_face.events.notifications import REGISTRATION_NOTIFICATION_TOPIC, WAITLIST_JOINED_TOPIC
-from events_face.events.selectors import RegistrationState, registration_state
+from events_face.events.selectors import (
+    RegistrationState,
+    registration_state_of,
+    registration_state_statement,
+)
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
@@ -102,7 +107,14 @@ def registration_create(
     """
     language = translation.get_supported_language_variant(language or translation.get_language())
     limit, window_seconds = ScopedRateThrottle().parse_rate(settings.REGISTRATION_ADDRESS_RATE)
-    with event_locked(event_id=event_id, address=email) as event:
+    event_id = event_id_parse(event_id)
+    code = confirmation_code_candidate()  # checked under the lock: taken (rare), drawn again
+    # The address's rate window ends now, before the lock's wait (at most a few seconds of it).
+    since = timezone.now() - timedelta(seconds=window_seconds)
+    reading = registration_state_statement(
+        event_id=event_id, email=email, since=since, limit=limit, code=code
+    )
+    with event_locked_reading(event_id=event_id, address=email, reading=reading) as (event, state_row):
         if idempotency_key:
             earlier = _replay(user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email)
             if earlier is not None:
@@ -112,9 +124,7 @@ def registration_create(
         now = timezone.now()
         if not event.is_open(now=now):
             raise RegistrationClosed()
-        since = now - timedelta(seconds=window_seconds)
-        code = confirmation_code_candidate()  # checked in the same statement: taken (rare), drawn again
-        state = registration_state(event_id=event.pk, email=email, since=since, limit=limit, code=code)
+        state = registration_state_of(state_row)
         if state.address_registered:
             raise AlreadyRegistered()
         # Seats freed while the event was closed go to those already waiting, first.

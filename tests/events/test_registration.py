@@ -5,6 +5,8 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -349,15 +351,15 @@ def test_the_unique_constraint_refuses_a_second_active_registration_that_passed_
     made to miss here (the lock keeps real requests from racing past it)."""
     from events_face.events import services
     from events_face.events.errors import AlreadyRegistered
-    from events_face.events.selectors import registration_state
+    from events_face.events.selectors import registration_state_of
 
     event = make_event()
     registration_create(event_id=event.id, user=user, **ADA)
 
-    def blind(**kwargs):
-        return dataclasses.replace(registration_state(**kwargs), address_registered=False)
+    def blind(row):
+        return dataclasses.replace(registration_state_of(row), address_registered=False)
 
-    monkeypatch.setattr(services, "registration_state", blind)
+    monkeypatch.setattr(services, "registration_state_of", blind)
     with pytest.raises(AlreadyRegistered):
         registration_create(
             event_id=event.id,
@@ -368,3 +370,26 @@ def test_the_unique_constraint_refuses_a_second_active_registration_that_passed_
 
     assert Registration.objects.count() == 1
     assert OutboxMessage.objects.count() == 1
+
+
+def test_a_confirmed_registration_sends_two_statements_under_the_lock_on_postgresql(user):
+    """The round trips a registration waits for while it holds the event's lock, one by one:
+    on PostgreSQL, the locks with what they guard read (`event_locked_reading`), then the
+    registration's INSERT with its outbox message's. SQLite has no round trips: there each
+    is its own statement."""
+    event = make_event(capacity=10)
+    with CaptureQueriesContext(connection) as queries:
+        registration_create(event_id=event.id, user=user, **ADA)
+
+    sent = [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "PRAGMA"))
+    ]
+    if connection.vendor == "postgresql":
+        [locks_and_state, inserts] = sent
+        assert "FOR UPDATE" in locks_and_state and "pg_advisory_xact_lock" in locks_and_state
+        assert "events_seatcount" in locks_and_state
+        assert "events_registration" in inserts and "outbox_outboxmessage" in inserts
+    else:
+        assert len(sent) == 4, sent

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events_face.events.models import Registration, SeatCount
-from events_face.events.selectors import confirmed_count, registration_state
+from events_face.events.selectors import confirmed_count, registration_state_of, registration_state_statement
 from tests.support.factories import make_event
 from tests.support.migrations import migrated_to
 
@@ -157,9 +157,12 @@ def test_what_a_registration_reads_under_the_lock_does_not_grow_with_the_event()
     state = {}
 
     def read():
-        state["read"] = registration_state(
+        statement = registration_state_statement(
             event_id=event.id, email="new@example.com", since=timezone.now(), limit=5, code="000000"
         )
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+            state["read"] = registration_state_of(cursor.fetchone())
 
     assert registration_rows_read(read) < 100  # 20 here; 3,021 when "anyone waiting" took the unique index
     assert (state["read"].confirmed, state["read"].anyone_waiting) == (3000, False)
