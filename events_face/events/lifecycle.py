@@ -47,7 +47,7 @@ from events_face.events.notifications import (
     registration_notification,
     waitlist_joined_notification,
 )
-from events_face.events.selectors import confirmed_count
+from events_face.events.selectors import confirmed_count, waitlist_position_read
 from events_face.outbox.services import outbox_message_create
 
 # Six digits: typed at the door. Unique within the event (the database's
@@ -73,7 +73,7 @@ def waitlist_position(*, registration: Registration) -> int | None:
     """1 for the next to be promoted; None when not waitlisted."""
     if registration.status != Registration.Status.WAITLISTED:
         return None
-    return Registration.objects.with_waitlist_position().get(pk=registration.pk).waitlist_position
+    return waitlist_position_read(registration=registration)
 
 
 def registration_notify(

@@ -167,14 +167,14 @@ class CatalogueVersion(models.Model):
 
 
 class SeatCount(models.Model):
-    """How many confirmed registrations an event has, kept by the database.
+    """How many confirmed and how many waitlisted registrations an event has, kept by the database.
 
-    Triggers on events_registration (migration 0016) keep it in the writing
+    Triggers on events_registration (migration 0016) keep them in the writing
     transaction, whoever writes: a registration, a cancellation, a promotion,
     `bulk_create`, the admin, the cleanup's raw DELETEs. An event without a row
-    has none (a row is deleted when its count reaches 0, so nothing outlives
-    an event's registrations). Under the event's lock (`events/locking.py`) the
-    count is read in one index probe, where counting the rows grew with them.
+    has none (a row is deleted when both reach 0, so nothing outlives
+    an event's registrations). Under the event's lock (`events/locking.py`) they
+    are read in one index probe, where counting the rows grew with them.
     No foreign key: the cleanup deletes an event's registrations, then the event,
     in set-based statements, and the triggers have removed the row by then.
     """
@@ -183,13 +183,14 @@ class SeatCount(models.Model):
         Event, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     confirmed = models.PositiveIntegerField(default=0)
+    waitlisted = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("seat count")
         verbose_name_plural = _("seat counts")
 
     def __str__(self) -> str:
-        return f"{self.confirmed} confirmed for {self.event_id}"
+        return f"{self.confirmed} confirmed, {self.waitlisted} waitlisted for {self.event_id}"
 
 
 class RegistrationQuerySet(models.QuerySet):

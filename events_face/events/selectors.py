@@ -70,24 +70,28 @@ EVENT_ONE = (
 )
 
 # -- registration_state: what registering an address for an event depends on: the event's
-#    confirmed registrations (its SeatCount, none is 0), whether anyone waits, whether the address holds an
-#    active (confirmed or waitlisted) registration there, how many registrations the
+#    confirmed and waitlisted registrations (its SeatCount; none is 0, 0), whether the address
+#    holds an active (confirmed or waitlisted) registration there, how many registrations the
 #    address got since a moment (counted up to a limit, through the index on
 #    (lower(email), created_at)), and whether a confirmation code is taken in the event
 #    (through the unique index on (event, code)).
 REGISTRATION_STATE = (
-    "SELECT "
-    "COALESCE((SELECT {seats_confirmed} FROM {seat_counts} WHERE {seats_event_id} = %(event)s), 0), "
-    # The first in the queue, as `waiting_order` reads it: asked as EXISTS, with no planner
-    # statistics, PostgreSQL read it through the unique (event, lower(email)) index and
-    # filtered every confirmed registration of the event on the way (0.8 ms at 5,000).
-    "(SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s "
-    "ORDER BY {created_at}, {id} LIMIT 1) IS NOT NULL, "
+    "SELECT COALESCE(seats.{seats_confirmed}, 0), COALESCE(seats.{seats_waitlisted}, 0), "
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s "
     "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
     "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(recent_address)s "
     "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
-    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s)"
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s) "
+    "FROM (SELECT 1) AS asked LEFT JOIN {seat_counts} AS seats ON seats.{seats_event_id} = %(event)s"
+)
+
+# -- waitlist_position: a waitlisted registration's place: the event's waitlisted (its SeatCount)
+#    less those behind it in (created_at, id) order, an index range of
+#    `registration_event_status_idx` that is empty for the one who just joined.
+WAITLIST_POSITION = (
+    "SELECT COALESCE((SELECT {seats_waitlisted} FROM {seat_counts} WHERE {seats_event_id} = %(event)s), 0) "
+    "- (SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s "
+    "AND ({created_at}, {id}) > (%(created_at)s, %(id)s))"
 )
 
 
@@ -109,6 +113,7 @@ class _Names:
     seats_taken: str
     seat_counts: str
     seats_confirmed: str
+    seats_waitlisted: str
     seats_event_id: str
     registrations: str
     registration_event_id: str
@@ -130,6 +135,7 @@ class _Names:
         seat_counts = quote(SeatCount._meta.db_table)
         seats_event_id = quote(SeatCount._meta.pk.column)
         seats_confirmed = quote(SeatCount._meta.get_field("confirmed").column)
+        seats_waitlisted = quote(SeatCount._meta.get_field("waitlisted").column)
         return cls(
             events=quote(Event._meta.db_table),
             columns=", ".join(column.values()),
@@ -146,6 +152,7 @@ class _Names:
             ),
             seat_counts=seat_counts,
             seats_confirmed=seats_confirmed,
+            seats_waitlisted=seats_waitlisted,
             seats_event_id=seats_event_id,
             registrations=registrations,
             registration_event_id=registration_event_id,
@@ -339,7 +346,7 @@ def seats_left_of(row: dict[str, Any]) -> int | None:
 @dataclass(frozen=True)
 class RegistrationState:
     confirmed: int
-    anyone_waiting: bool
+    waiting: int
     address_registered: bool  # the address holds a confirmed or waitlisted registration
     address_recent: int  # the address's registrations since `since`, at most `limit`
     code_taken: bool
@@ -363,6 +370,7 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
         id=names.registration_id,
         seat_counts=names.seat_counts,
         seats_confirmed=names.seats_confirmed,
+        seats_waitlisted=names.seats_waitlisted,
         seats_event_id=names.seats_event_id,
     )
 
@@ -397,11 +405,26 @@ def registration_state_of(row: tuple) -> RegistrationState:
     confirmed, waiting, registered, recent, taken = row
     return RegistrationState(
         confirmed=confirmed,
-        anyone_waiting=bool(waiting),
+        waiting=waiting,
         address_registered=bool(registered),
         address_recent=recent,
         code_taken=bool(taken),
     )
+
+
+def waitlist_position_read(*, registration: Registration) -> int:
+    """A waitlisted registration's place in its event's queue (1 for the next to be promoted),
+    as `RegistrationQuerySet.with_waitlist_position` counts it, in one statement
+    (`WAITLIST_POSITION`) whose cost is the entries behind it: none for the newest."""
+    params = {
+        "event": _uuid(registration.event_id),
+        "waitlisted": Registration.Status.WAITLISTED.value,
+        "created_at": _moment(registration.created_at),
+        "id": _uuid(registration.pk),
+    }
+    with connection.cursor() as db:
+        db.execute(_registration_sql(WAITLIST_POSITION), params)
+        return db.fetchone()[0]
 
 
 def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:

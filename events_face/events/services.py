@@ -128,9 +128,7 @@ def registration_create(
         if state.address_registered:
             raise AlreadyRegistered()
         # Seats freed while the event was closed go to those already waiting, first.
-        promoted = (
-            waitlist_promote(event=event, now=now, confirmed=state.confirmed) if state.anyone_waiting else []
-        )
+        promoted = waitlist_promote(event=event, now=now, confirmed=state.confirmed) if state.waiting else []
         full = event.capacity is not None and state.confirmed + len(promoted) >= event.capacity
         if full and not waitlist:
             # Raised after the transaction commits, so a promotion above is kept.

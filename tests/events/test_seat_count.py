@@ -1,5 +1,5 @@
-"""The seat count the database keeps (`SeatCount`, migration 0016's triggers) is always the
-event's confirmed registrations counted, whoever writes and however: the services, the
+"""The counts the database keeps (`SeatCount`, migration 0016's triggers) are always the
+event's confirmed and waitlisted registrations counted, whoever writes and however: the services, the
 ORM's create, save, bulk_create, queryset update and delete, raw DELETEs as the cleanup
 runs them, and the migration's first count of rows that were there before."""
 
@@ -13,11 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events_face.events.models import Registration, SeatCount
-from events_face.events.selectors import confirmed_count, registration_state_of, registration_state_statement
+from events_face.events.selectors import (
+    confirmed_count,
+    registration_state_of,
+    registration_state_statement,
+    waitlist_position_read,
+)
 from tests.support.factories import make_event
 from tests.support.migrations import migrated_to
 
 STATUSES = [status.value for status in Registration.Status]
+HELD = ("confirmed", "waitlisted")  # the statuses counted
 TRIGGERS = {
     "events_registration_seats_insert",
     "events_registration_seats_update",
@@ -44,10 +50,15 @@ def test_the_triggers_are_there_after_every_migration():
 
 def assert_counts_true(events) -> None:
     for event in events:
-        counted = Registration.objects.filter(event=event, status="confirmed").count()
-        assert confirmed_count(event=event) == counted, event
-    # A count that reaches 0 leaves no row behind.
-    assert not SeatCount.objects.filter(confirmed=0).exists()
+        counted = [Registration.objects.filter(event=event, status=status).count() for status in HELD]
+        kept = SeatCount.objects.filter(event=event).values_list(*HELD).first() or (0, 0)
+        assert list(kept) == counted, event
+        assert confirmed_count(event=event) == counted[0]
+    # A place in the queue read from the count is the place the rows give.
+    for row in Registration.objects.filter(event__in=events, status="waitlisted").with_waitlist_position():
+        assert waitlist_position_read(registration=row) == row.waitlist_position, row
+    # Counts that reach 0 leave no row behind.
+    assert not SeatCount.objects.filter(confirmed=0, waitlisted=0).exists()
 
 
 codes = itertools.count()
@@ -124,7 +135,7 @@ def test_the_migration_counts_the_rows_already_there():
                     confirmation_code="" if status == "waitlisted" else uuid.uuid4().hex[:6],
                 )
     assert [confirmed_count(event=event) for event in events] == [3, 0, 0]
-    assert SeatCount.objects.count() == 1
+    assert SeatCount.objects.count() == 1 and SeatCount.objects.get().waitlisted == 1
     assert_counts_true(events)
 
 
@@ -165,4 +176,19 @@ def test_what_a_registration_reads_under_the_lock_does_not_grow_with_the_event()
             state["read"] = registration_state_of(cursor.fetchone())
 
     assert registration_rows_read(read) < 100  # 20 here; 3,021 when "anyone waiting" took the unique index
-    assert (state["read"].confirmed, state["read"].anyone_waiting) == (3000, False)
+    assert (state["read"].confirmed, state["read"].waiting) == (3000, 0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's row counters")
+@pytest.mark.django_db
+def test_the_place_of_the_one_who_just_joined_does_not_grow_with_the_queue():
+    event = make_event(capacity=0)
+    Registration.objects.bulk_create([registration(event, "waitlisted") for _ in range(3000)])
+    newest = Registration.objects.filter(event=event).order_by("-created_at", "-id").first()
+    place = {}
+
+    def read():
+        place["newest"] = waitlist_position_read(registration=newest)
+
+    assert registration_rows_read(read) < 100  # 3,000 and more when the entries ahead were counted
+    assert place["newest"] == 3000

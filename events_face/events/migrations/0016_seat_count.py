@@ -1,16 +1,16 @@
-"""events_seatcount: each event's confirmed registrations, kept by triggers on events_registration.
+"""events_seatcount: each event's confirmed and waitlisted registrations, kept by triggers on events_registration.
 
-Registering, and promoting from the waiting list, read the event's seats taken
-under its lock; counting the confirmed rows grew with them (about half a
-millisecond per thousand on PostgreSQL), and so did the list's `seats_left`.
-The count is now kept, by the database, in the transaction that changes it:
+Registering read the event's seats taken under its lock, and joining the waiting
+list read the queue's length; counting the rows grew with them (about half a
+millisecond per thousand on PostgreSQL), and so did the list's `seats_left`. The
+counts are now kept, by the database, in the transaction that changes them:
 
-- a registration inserted confirmed adds one (an upsert: the row is made on the
-  first);
-- one deleted while confirmed takes one away, and the row goes when it reaches
-  0, so a cleanup that deletes an event's registrations and then the event
-  leaves no row behind;
-- an UPDATE that changes the status or the event moves the seat accordingly.
+- a registration inserted confirmed or waitlisted adds one to its status's
+  count (an upsert: the row is made on the first);
+- one deleted takes its one away, and the row goes when both counts reach 0,
+  so a cleanup that deletes an event's registrations and then the event leaves
+  no row behind;
+- an UPDATE that changes the status or the event moves the one accordingly.
 
 Whoever writes: the API, `bulk_create`, the admin, the cleanup's raw DELETEs.
 The existing rows are counted once, here.
@@ -23,29 +23,50 @@ the catalogue triggers. tests/events/test_seat_count.py fails if they are missin
 
 from django.db import migrations, models
 
-CONFIRMED = "'confirmed'"
+HELD = "('confirmed', 'waitlisted')"  # the statuses counted, each in its column
 
-# Both databases: a seat taken, a seat freed (the row goes at 0).
-TAKE = (
-    "INSERT INTO events_seatcount (event_id, confirmed) VALUES (NEW.event_id, 1) "
-    "ON CONFLICT (event_id) DO UPDATE SET confirmed = events_seatcount.confirmed + 1"
-)
+
+def _ones(row: str) -> str:
+    """`row`'s (NEW or OLD) contribution to (confirmed, waitlisted): a 1 in its status's column."""
+    return (
+        f"CASE WHEN {row}.status = 'confirmed' THEN 1 ELSE 0 END, "
+        f"CASE WHEN {row}.status = 'waitlisted' THEN 1 ELSE 0 END"
+    )
+
+
+# The same three statements on both databases. The old row's place is given back (the
+# row goes when both counts reach 0), then the new row's is taken (an upsert: the row is
+# made on the first); a row of another status adds 0 to both.
 FREE = (
-    "UPDATE events_seatcount SET confirmed = confirmed - 1 WHERE event_id = OLD.event_id; "
-    "DELETE FROM events_seatcount WHERE event_id = OLD.event_id AND confirmed = 0"
+    "UPDATE events_seatcount SET "
+    "confirmed = confirmed - CASE WHEN OLD.status = 'confirmed' THEN 1 ELSE 0 END, "
+    "waitlisted = waitlisted - CASE WHEN OLD.status = 'waitlisted' THEN 1 ELSE 0 END "
+    "WHERE event_id = OLD.event_id; "
+    "DELETE FROM events_seatcount WHERE event_id = OLD.event_id AND confirmed = 0 AND waitlisted = 0"
 )
-MOVED = (
-    "(OLD.status = 'confirmed' OR NEW.status = 'confirmed') "
-    "AND (OLD.status IS NOT NEW.status OR OLD.event_id IS NOT NEW.event_id)"
+TAKE = (
+    f"INSERT INTO events_seatcount (event_id, confirmed, waitlisted) SELECT NEW.event_id, {_ones('NEW')} "
+    f"WHERE NEW.status IN {HELD} ON CONFLICT (event_id) DO UPDATE SET "
+    "confirmed = events_seatcount.confirmed + excluded.confirmed, "
+    "waitlisted = events_seatcount.waitlisted + excluded.waitlisted"
 )
+CONDITIONS = {
+    "insert": ("INSERT", f"NEW.status IN {HELD}"),
+    "update": (
+        "UPDATE OF status, event_id",
+        f"(OLD.status IN {HELD} OR NEW.status IN {HELD}) "
+        "AND (OLD.status <> NEW.status OR OLD.event_id <> NEW.event_id)",
+    ),
+    "delete": ("DELETE", f"OLD.status IN {HELD}"),
+}
 
 POSTGRESQL_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION events_seats_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP <> 'INSERT' AND OLD.status = {CONFIRMED} THEN
+    IF TG_OP <> 'INSERT' AND OLD.status IN {HELD} THEN
         {FREE};
     END IF;
-    IF TG_OP <> 'DELETE' AND NEW.status = {CONFIRMED} THEN
+    IF TG_OP <> 'DELETE' AND NEW.status IN {HELD} THEN
         {TAKE};
     END IF;
     RETURN NULL;
@@ -53,11 +74,13 @@ END
 $$;
 """
 
-TRIGGERS = ("insert", "update", "delete")
+TRIGGERS = tuple(CONDITIONS)
 
 COUNT_EXISTING = (
-    "INSERT INTO events_seatcount (event_id, confirmed) "
-    f"SELECT event_id, COUNT(*) FROM events_registration WHERE status = {CONFIRMED} GROUP BY event_id"
+    "INSERT INTO events_seatcount (event_id, confirmed, waitlisted) "
+    "SELECT event_id, SUM(CASE WHEN status = 'confirmed' THEN 1 ELSE 0 END), "
+    "SUM(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END) "
+    f"FROM events_registration WHERE status IN {HELD} GROUP BY event_id"
 )
 
 
@@ -67,34 +90,16 @@ def seat_triggers_create(schema_editor) -> None:
     seat_triggers_drop(schema_editor)
     if vendor == "postgresql":
         schema_editor.execute(POSTGRESQL_FUNCTION)
-        conditions = {
-            "insert": ("INSERT", f"NEW.status = {CONFIRMED}"),
-            "update": ("UPDATE OF status, event_id", MOVED.replace(" IS NOT ", " IS DISTINCT FROM ")),
-            "delete": ("DELETE", f"OLD.status = {CONFIRMED}"),
-        }
-        for name, (operation, condition) in conditions.items():
-            schema_editor.execute(
-                f"CREATE TRIGGER events_registration_seats_{name} AFTER {operation} ON events_registration "
-                f"FOR EACH ROW WHEN ({condition}) EXECUTE FUNCTION events_seats_count()"
-            )
-    elif vendor == "sqlite":
-        # SQLite's triggers run statements only: each half of a move applies where its side is confirmed.
-        move = (
-            f"UPDATE events_seatcount SET confirmed = confirmed - 1 "
-            f"WHERE event_id = OLD.event_id AND OLD.status = {CONFIRMED}; "
-            "DELETE FROM events_seatcount WHERE event_id = OLD.event_id AND confirmed = 0; "
-            f"{TAKE.replace('VALUES (NEW.event_id, 1)', f'SELECT NEW.event_id, 1 WHERE NEW.status = {CONFIRMED}')};"
+    for name, (operation, condition) in CONDITIONS.items():
+        if vendor == "postgresql":
+            action = "EXECUTE FUNCTION events_seats_count()"
+        else:  # SQLite's triggers run statements only
+            body = {"insert": TAKE, "update": f"{FREE}; {TAKE}", "delete": FREE}[name]
+            action = f"BEGIN {body}; END"
+        schema_editor.execute(
+            f"CREATE TRIGGER events_registration_seats_{name} AFTER {operation} ON events_registration "
+            f"FOR EACH ROW WHEN ({condition}) {action}"
         )
-        bodies = {
-            "insert": ("INSERT", f"NEW.status = {CONFIRMED}", f"{TAKE};"),
-            "update": ("UPDATE OF status, event_id", MOVED, move),
-            "delete": ("DELETE", f"OLD.status = {CONFIRMED}", f"{FREE};"),
-        }
-        for name, (operation, condition, body) in bodies.items():
-            schema_editor.execute(
-                f"CREATE TRIGGER events_registration_seats_{name} AFTER {operation} ON events_registration "
-                f"FOR EACH ROW WHEN {condition} BEGIN {body} END"
-            )
 
 
 def seat_triggers_drop(schema_editor) -> None:
@@ -136,6 +141,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("confirmed", models.PositiveIntegerField(default=0)),
+                ("waitlisted", models.PositiveIntegerField(default=0)),
             ],
             options={
                 "verbose_name": "seat count",
