@@ -233,6 +233,9 @@ def _moment_written(moment: datetime, language: str, time_zone: str) -> str:
 
 def _plain(text: str) -> str:
     """`text` with each character of NOT_PLAIN_CATEGORIES made a space, and runs of spaces made one."""
+    if text.isascii() and text.isprintable():
+        # No printable ASCII character is of those categories: only the spaces to fold.
+        return " ".join(text.split())
     return " ".join(
         "".join(
             " " if unicodedata.category(character) in NOT_PLAIN_CATEGORIES else character
