@@ -35,7 +35,7 @@ from django.utils import timezone
 from events_face.core.db import update_statement
 from events_face.events.cancel_links import cancel_link, cancel_link_registration_id
 from events_face.events.errors import CancellationClosed, RegistrationNotFound, registration_id_parse
-from events_face.events.locking import event_locked
+from events_face.events.locking import event_locked, event_locked_reading
 from events_face.events.models import Event, Registration
 from events_face.events.notifications import (
     CANCELLATION_TOPIC,
@@ -47,7 +47,13 @@ from events_face.events.notifications import (
     registration_notification,
     waitlist_joined_notification,
 )
-from events_face.events.selectors import confirmed_count, waitlist_position_read
+from events_face.events.selectors import (
+    SeatsHeld,
+    confirmed_count,
+    registration_with_seats_of,
+    registration_with_seats_statement,
+    waitlist_position_read,
+)
 from events_face.outbox.services import outbox_message_create
 
 # Six digits: typed at the door. Unique within the event (the database's
@@ -175,9 +181,18 @@ def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Regi
     the same for each. A cancelled one is returned as it is (changed False).
     """
     event_id = _owned_registration_event_id(registration_id=registration_id, user=user)
-    with event_locked(event_id=event_id) as event:
-        registration = Registration.objects.get(pk=registration_id_parse(registration_id))
-        changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
+    return _cancel(event_id=event_id, registration_id=registration_id_parse(registration_id))
+
+
+def _cancel(*, event_id: uuid.UUID, registration_id: uuid.UUID) -> tuple[Registration, bool]:
+    """Cancel one registration of the event under its lock; the registration and its event's
+    counts are read in the lock's round trip (PostgreSQL)."""
+    reading = registration_with_seats_statement(registration_id=registration_id)
+    with event_locked_reading(event_id=event_id, reading=reading) as (event, row):
+        if row is None:  # deleted since its event was looked up
+            raise RegistrationNotFound()
+        registration, seats = registration_with_seats_of(row)
+        changed = _cancel_locked(registration=registration, event=event, now=timezone.now(), seats=seats)
     return registration, changed
 
 
@@ -195,10 +210,10 @@ def registration_by_cancel_link(*, token: str) -> Registration:
 def registration_cancel_by_link(*, token: str) -> tuple[Registration, bool]:
     """Cancel the registration a signed link names, as its owner would; returns (registration, changed)."""
     registration_id = cancel_link_registration_id(token)
-    with event_locked(event_id=_event_id_of(Registration.objects.filter(pk=registration_id))) as event:
-        registration = Registration.objects.get(pk=registration_id)
-        changed = _cancel_locked(registration=registration, event=event, now=timezone.now())
-    return registration, changed
+    return _cancel(
+        event_id=_event_id_of(Registration.objects.filter(pk=registration_id)),
+        registration_id=registration_id,
+    )
 
 
 def registrations_cancel(*, registration_ids: list[uuid.UUID]) -> int:
@@ -225,7 +240,10 @@ def registrations_cancel(*, registration_ids: list[uuid.UUID]) -> int:
     return changed
 
 
-def _cancel_locked(*, registration: Registration, event: Event, now: datetime) -> bool:
+def _cancel_locked(
+    *, registration: Registration, event: Event, now: datetime, seats: SeatsHeld | None = None
+) -> bool:
+    """`seats`: the event's counts, read under the lock before this change, when the caller has them."""
     if registration.status == Registration.Status.CANCELLED:
         return False
     if event.event_time <= now:
@@ -241,7 +259,10 @@ def _cancel_locked(*, registration: Registration, event: Event, now: datetime) -
         preceded_by=update_statement(registration, ["status", "cancelled_at"], transaction.get_connection()),
     )
     if held_a_seat:
-        waitlist_promote(event=event, now=now)
+        if seats is None:
+            waitlist_promote(event=event, now=now)
+        elif seats.waitlisted:  # nobody waiting: nothing to read
+            waitlist_promote(event=event, now=now, confirmed=seats.confirmed - 1)
     return True
 
 

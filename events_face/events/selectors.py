@@ -37,7 +37,12 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from events_face.core.db import INDEX_RANGES_IN_ORDER, converted, execute_with_local_settings
+from events_face.core.db import (
+    INDEX_RANGES_IN_ORDER,
+    converted,
+    execute_with_local_settings,
+    instance_from_row,
+)
 from events_face.core.pagination import Cursor, keyset_condition_sql
 from events_face.events.errors import EventNotFound, event_id_parse
 from events_face.events.models import Event, Registration, SeatCount, Venue
@@ -425,6 +430,44 @@ def waitlist_position_read(*, registration: Registration) -> int:
     with connection.cursor() as db:
         db.execute(_registration_sql(WAITLIST_POSITION), params)
         return db.fetchone()[0]
+
+
+@dataclass(frozen=True)
+class SeatsHeld:
+    """An event's confirmed and waitlisted registrations, as its `SeatCount` keeps them."""
+
+    confirmed: int
+    waitlisted: int
+
+
+# -- registration_with_seats: every column of one registration, then its event's SeatCount
+#    (confirmed, waitlisted; none is 0, 0).
+REGISTRATION_WITH_SEATS = (
+    "SELECT {columns}, COALESCE(seats.{seats_confirmed}, 0), COALESCE(seats.{seats_waitlisted}, 0) "
+    "FROM {registrations} AS registration LEFT JOIN {seat_counts} AS seats "
+    "ON seats.{seats_event_id} = registration.{event_id} WHERE registration.{id} = %(registration)s"
+)
+
+
+@functools.cache
+def _registration_with_seats_sql(database: BaseDatabaseWrapper) -> str:
+    quote = database.ops.quote_name
+    columns = ", ".join(f"registration.{quote(field.column)}" for field in Registration._meta.concrete_fields)
+    return _registration_sql_for(REGISTRATION_WITH_SEATS.replace("{columns}", columns), database)
+
+
+def registration_with_seats_statement(*, registration_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
+    """`REGISTRATION_WITH_SEATS` and its parameters: read by a cancellation in the event lock's
+    round trip (`locking.event_locked_reading`); its row goes to `registration_with_seats_of`."""
+    return _registration_with_seats_sql(connections[DEFAULT_DB_ALIAS]), {
+        "registration": _uuid(registration_id)
+    }
+
+
+def registration_with_seats_of(row: tuple) -> tuple[Registration, SeatsHeld]:
+    *columns, confirmed, waitlisted = row
+    registration = instance_from_row(Registration, columns, connections[DEFAULT_DB_ALIAS])
+    return registration, SeatsHeld(confirmed=confirmed, waitlisted=waitlisted)
 
 
 def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:

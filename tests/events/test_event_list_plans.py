@@ -25,6 +25,7 @@ from events_face.events.models import Event, Venue
 from events_face.events.selectors import event_page
 from events_face.events.statistics import catalogue_statistics_refresh
 from tests.support.polling import wait_until
+from tests.support.rows_read import postgresql_rows_read
 from tests.support.sync import sync_process
 
 pytestmark = pytest.mark.django_db
@@ -72,20 +73,8 @@ def _sqlite_instructions(read) -> int:
 
 
 def _postgresql_rows_read(read) -> int:
-    """Index entries and table rows of events_event the statement read (this transaction's counters)."""
-
-    def rows_read() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_stat_get_xact_tuples_returned('events_event'::regclass)"
-                " + (SELECT SUM(pg_stat_get_xact_tuples_returned(indexrelid)) FROM pg_index"
-                "    WHERE indrelid = 'events_event'::regclass)"
-            )
-            return int(cursor.fetchone()[0] or 0)
-
-    before = rows_read()
-    read()
-    return rows_read() - before
+    """Index entries and table rows of events_event the statement read."""
+    return postgresql_rows_read(read, tables=("events_event",))
 
 
 CASES = {

@@ -21,6 +21,7 @@ from events_face.events.selectors import (
 )
 from tests.support.factories import make_event
 from tests.support.migrations import migrated_to
+from tests.support.rows_read import postgresql_rows_read
 
 STATUSES = [status.value for status in Registration.Status]
 HELD = ("confirmed", "waitlisted")  # the statuses counted
@@ -140,22 +141,8 @@ def test_the_migration_counts_the_rows_already_there():
 
 
 def registration_rows_read(read) -> int:
-    """Rows and index entries of events_registration and events_seatcount that `read` read
-    (this transaction's counters, PostgreSQL)."""
-
-    def rows_read() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT SUM(pg_stat_get_xact_tuples_returned(oid)) FROM pg_class "
-                "WHERE oid IN ('events_registration'::regclass, 'events_seatcount'::regclass) "
-                "OR oid IN (SELECT indexrelid FROM pg_index "
-                "WHERE indrelid IN ('events_registration'::regclass, 'events_seatcount'::regclass))"
-            )
-            return int(cursor.fetchone()[0] or 0)
-
-    before = rows_read()
-    read()
-    return rows_read() - before
+    """Rows and index entries of events_registration and events_seatcount that `read` read."""
+    return postgresql_rows_read(read, tables=("events_registration", "events_seatcount"))
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's row counters")
