@@ -68,7 +68,9 @@ def confirmation_code_candidate() -> str:
 
 def confirmation_code_generate(*, event: Event) -> str:
     """A code no registration of `event` holds; the caller holds the event's lock."""
-    taken = Registration.objects.filter(event=event)
+    # The partial unique index's own condition, stated: SQLite uses the index only then (else
+    # it read every registration of the event).
+    taken = Registration.objects.filter(event=event).exclude(confirmation_code="")
     while True:
         code = confirmation_code_candidate()
         if not taken.filter(confirmation_code=code).exists():

@@ -86,7 +86,9 @@ REGISTRATION_STATE = (
     "AND {status} IN (%(confirmed)s, %(waitlisted)s) AND LOWER({email}) = LOWER(%(email)s)), "
     "(SELECT COUNT(*) FROM (SELECT 1 FROM {registrations} WHERE LOWER({email}) = %(recent_address)s "
     "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
-    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s) "
+    # NOT (code = ''): the partial unique index's condition, stated, so SQLite uses it.
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s "
+    "AND NOT ({code} = '')) "
     "FROM (SELECT 1) AS asked LEFT JOIN {seat_counts} AS seats ON seats.{seats_event_id} = %(event)s"
 )
 

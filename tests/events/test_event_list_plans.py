@@ -25,7 +25,7 @@ from events_face.events.models import Event, Venue
 from events_face.events.selectors import event_page
 from events_face.events.statistics import catalogue_statistics_refresh
 from tests.support.polling import wait_until
-from tests.support.rows_read import postgresql_rows_read
+from tests.support.rows_read import postgresql_rows_read, sqlite_steps
 from tests.support.sync import sync_process
 
 pytestmark = pytest.mark.django_db
@@ -57,19 +57,8 @@ def work(filters: dict, *, cursor_at: float | None = None, backwards: bool = Fal
         rows = event_page(filters=filters, size=100_000)
         row = rows[int(len(rows) * cursor_at)]
         cursor = Cursor(row["event_time"], row["id"], backwards)
-    measure = _sqlite_instructions if connection.vendor == "sqlite" else _postgresql_rows_read
+    measure = sqlite_steps if connection.vendor == "sqlite" else _postgresql_rows_read
     return measure(lambda: event_page(filters=filters, cursor=cursor, size=PAGE))
-
-
-def _sqlite_instructions(read) -> int:
-    connection.ensure_connection()
-    steps = []
-    connection.connection.set_progress_handler(lambda: steps.append(1) and 0, 100)
-    try:
-        read()
-    finally:
-        connection.connection.set_progress_handler(None, 0)
-    return len(steps)
 
 
 def _postgresql_rows_read(read) -> int:

@@ -1,4 +1,5 @@
-"""How much a statement read, counted rather than timed: PostgreSQL's per-transaction counters."""
+"""How much work the database did for a read, counted rather than timed: PostgreSQL's
+per-transaction counters of rows read, SQLite's virtual machine steps."""
 
 from django.db import connection
 
@@ -18,3 +19,22 @@ def postgresql_rows_read(read, *, tables: tuple[str, ...]) -> int:
     before = rows_read()
     read()
     return rows_read() - before
+
+
+def sqlite_steps(read) -> int:
+    """Hundreds of SQLite virtual machine instructions that calling `read` ran."""
+    connection.ensure_connection()
+    steps = []
+    connection.connection.set_progress_handler(lambda: steps.append(1) and 0, 100)
+    try:
+        read()
+    finally:
+        connection.connection.set_progress_handler(None, 0)
+    return len(steps)
+
+
+def database_work(read, *, tables: tuple[str, ...]) -> int:
+    """`sqlite_steps` or `postgresql_rows_read` (of `tables`), whichever database this is."""
+    if connection.vendor == "sqlite":
+        return sqlite_steps(read)
+    return postgresql_rows_read(read, tables=tables)
