@@ -51,6 +51,17 @@ def test_the_triggers_are_there_after_every_migration():
     assert trigger_names() >= TRIGGERS
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE statement")
+@pytest.mark.django_db(transaction=True)  # the rows committed: TRUNCATE refuses deferred checks pending
+def test_a_truncate_of_the_registrations_empties_the_counts():
+    event = make_event(capacity=None)
+    Registration.objects.bulk_create([registration(event, status) for status in STATUSES])
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE events_registration")
+    assert not SeatCount.objects.exists()
+    assert_counts_true([event])
+
+
 def assert_counts_true(events) -> None:
     for event in events:
         counted = [Registration.objects.filter(event=event, status=status).count() for status in HELD]

@@ -12,8 +12,9 @@ counts are now kept, by the database, in the transaction that changes them:
   no row behind;
 - an UPDATE that changes the status or the event moves the one accordingly.
 
-Whoever writes: the API, `bulk_create`, the admin, the cleanup's raw DELETEs.
-The existing rows are counted once, here.
+Whoever writes: the API, `bulk_create`, the admin, the cleanup's raw DELETEs;
+a TRUNCATE of the registrations (PostgreSQL) empties the counts. The existing
+rows are counted once, here.
 
 On SQLite, a later migration that rebuilds events_registration (create, copy,
 drop, rename: most column changes there) drops these triggers with the old
@@ -72,6 +73,12 @@ BEGIN
     RETURN NULL;
 END
 $$;
+CREATE OR REPLACE FUNCTION events_seats_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM events_seatcount;
+    RETURN NULL;
+END
+$$;
 """
 
 TRIGGERS = tuple(CONDITIONS)
@@ -100,6 +107,12 @@ def seat_triggers_create(schema_editor) -> None:
             f"CREATE TRIGGER events_registration_seats_{name} AFTER {operation} ON events_registration "
             f"FOR EACH ROW WHEN ({condition}) {action}"
         )
+    if vendor == "postgresql":
+        # A TRUNCATE fires no row trigger: emptying the registrations empties the counts.
+        schema_editor.execute(
+            "CREATE TRIGGER events_registration_seats_truncate AFTER TRUNCATE ON events_registration "
+            "FOR EACH STATEMENT EXECUTE FUNCTION events_seats_truncated()"
+        )
 
 
 def seat_triggers_drop(schema_editor) -> None:
@@ -108,7 +121,9 @@ def seat_triggers_drop(schema_editor) -> None:
         on_table = " ON events_registration" if vendor == "postgresql" else ""
         schema_editor.execute(f"DROP TRIGGER IF EXISTS events_registration_seats_{name}{on_table}")
     if vendor == "postgresql":
+        schema_editor.execute("DROP TRIGGER IF EXISTS events_registration_seats_truncate ON events_registration")
         schema_editor.execute("DROP FUNCTION IF EXISTS events_seats_count()")
+        schema_editor.execute("DROP FUNCTION IF EXISTS events_seats_truncated()")
 
 
 def forwards(apps, schema_editor):
