@@ -104,7 +104,7 @@ WAITLIST_POSITION = (
 
 @dataclass(frozen=True)
 class _Names:
-    """Tables and columns of the list's SQL, quoted for one database, taken from the models."""
+    """Tables and columns of this module's SQL, quoted for one database, taken from the models."""
 
     events: str
     columns: str  # LIST_FIELDS' columns, comma-separated
@@ -352,8 +352,8 @@ def seats_left_of(row: dict[str, Any]) -> int | None:
 
 @dataclass(frozen=True)
 class RegistrationState:
-    confirmed: int
-    waiting: int
+    confirmed: int  # the event's confirmed registrations
+    waiting: int  # the event's waitlisted registrations
     address_registered: bool  # the address holds a confirmed or waitlisted registration
     address_recent: int  # the address's registrations since `since`, at most `limit`
     code_taken: bool
