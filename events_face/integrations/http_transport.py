@@ -29,6 +29,8 @@ all of it from `http.py`. Nothing here knows about Django.
 from __future__ import annotations
 
 import contextvars
+import functools
+import ssl
 import time
 import zlib
 from collections.abc import Callable
@@ -283,14 +285,21 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         self._backend.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default TLS context (certifi's CAs, or SSL_CERT_FILE/SSL_CERT_DIR), built once a
+    process: loading the CA store costs 25 ms of CPU, and a worker builds a client per topic."""
+    return httpx.create_ssl_context()
+
+
 class _DeadlineTransport(httpx.HTTPTransport):
     """httpx's transport over `_DeadlineBackend` (httpx has no public way to pass a network
     backend, so the pool it builds is replaced by the same pool over ours)."""
 
     def __init__(self, *, limits: httpx.Limits) -> None:
-        super().__init__(limits=limits)
+        super().__init__(verify=_ssl_context(), limits=limits)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
+            ssl_context=_ssl_context(),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
