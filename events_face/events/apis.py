@@ -52,6 +52,7 @@ from events_face.events.serializers import (
     RegistrationListFilterSerializer,
     RegistrationSerializer,
     event_item,
+    registration_input,
     registration_item,
 )
 from events_face.events.services import registration_create
@@ -285,15 +286,14 @@ class EventRegisterApi(APIView):
         },
     )
     def post(self, request, event_id: str):
-        payload = RegistrationInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        payload = registration_input(request.data)
         key = idempotency_key_read(request)
         registration, _created = registration_create(
             event_id=event_id,
             user=request.user,
             idempotency_key=key,
             language=request.LANGUAGE_CODE,  # LocaleMiddleware's pick from Accept-Language
-            **payload.validated_data,
+            **payload,
         )
         return Response(registration_item(registration), status=status.HTTP_201_CREATED)
 
