@@ -20,7 +20,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events_face.accounts.authentication import AccessTokenAuthentication
+from events_face.accounts.authentication import AccessTokenAuthentication, AccessTokenWriteAuthentication
 from events_face.core import schema
 from events_face.core.errors import ANSWERED_ERRORS
 from events_face.core.idempotency import idempotency_key_parameter, idempotency_key_read
@@ -243,6 +243,8 @@ class EventDetailApi(CatalogueReadMixin, APIView):
 
 
 class EventRegisterApi(APIView):
+    # The user's row is read by `registration_create`, in its lock's round trip.
+    authentication_classes = [AccessTokenWriteAuthentication]
     # Per user (the throttle keys on the authenticated user's id): REGISTRATION_THROTTLE_RATE.
     throttle_classes = [ScopedCacheThrottle]
     throttle_scope = "registration"

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
@@ -88,7 +89,9 @@ REGISTRATION_STATE = (
     "AND {created_at} > %(since)s LIMIT %(limit)s) AS recent), "
     # NOT (code = ''): the partial unique index's condition, stated, so SQLite uses it.
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = %(event)s AND {code} = %(code)s "
-    "AND NOT ({code} = '')) "
+    "AND NOT ({code} = '')), "
+    # The registering user: true while active, false once deactivated, NULL once deleted.
+    "(SELECT {user_active} FROM {users} WHERE {user_id} = %(user)s) "
     "FROM (SELECT 1) AS asked LEFT JOIN {seat_counts} AS seats ON seats.{seats_event_id} = %(event)s"
 )
 
@@ -129,6 +132,9 @@ class _Names:
     registration_created_at: str
     registration_code: str
     registration_id: str
+    users: str
+    user_id: str
+    user_active: str
 
     @classmethod
     def of(cls, database: BaseDatabaseWrapper) -> "_Names":
@@ -143,6 +149,7 @@ class _Names:
         seats_event_id = quote(SeatCount._meta.pk.column)
         seats_confirmed = quote(SeatCount._meta.get_field("confirmed").column)
         seats_waitlisted = quote(SeatCount._meta.get_field("waitlisted").column)
+        user_model = get_user_model()
         return cls(
             events=quote(Event._meta.db_table),
             columns=", ".join(column.values()),
@@ -168,6 +175,9 @@ class _Names:
             registration_created_at=quote(Registration._meta.get_field("created_at").column),
             registration_code=quote(Registration._meta.get_field("confirmation_code").column),
             registration_id=quote(Registration._meta.pk.column),
+            users=quote(user_model._meta.db_table),
+            user_id=quote(user_model._meta.pk.column),
+            user_active=quote(user_model._meta.get_field("is_active").column),
         )
 
 
@@ -357,6 +367,7 @@ class RegistrationState:
     address_registered: bool  # the address holds a confirmed or waitlisted registration
     address_recent: int  # the address's registrations since `since`, at most `limit`
     code_taken: bool
+    user_active: bool | None  # the registering user's `is_active`; None: no such user
 
 
 def _registration_sql(template: str) -> str:
@@ -379,11 +390,14 @@ def _registration_sql_for(template: str, database: BaseDatabaseWrapper) -> str:
         seats_confirmed=names.seats_confirmed,
         seats_waitlisted=names.seats_waitlisted,
         seats_event_id=names.seats_event_id,
+        users=names.users,
+        user_id=names.user_id,
+        user_active=names.user_active,
     )
 
 
 def registration_state_statement(
-    *, event_id: uuid.UUID, email: str, since: datetime, limit: int, code: str
+    *, event_id: uuid.UUID, user_id: Any, email: str, since: datetime, limit: int, code: str
 ) -> tuple[str, dict[str, Any]]:
     """What registering `email` for the event depends on, as one statement (`REGISTRATION_STATE`),
     with its parameters; its row goes to `registration_state_of`.
@@ -394,6 +408,7 @@ def registration_state_statement(
     more to build than the database spent on it. The address is compared as the unique
     constraint `registration_unique_active_event_email_ci` compares it (LOWER), and
     counted as the address rate counts it (lowercased), so their indexes answer both.
+    The user's row is read here too, not by the authentication (a round trip less).
     """
     params = {
         "event": _uuid(event_id),
@@ -404,18 +419,20 @@ def registration_state_statement(
         "since": _moment(since),
         "limit": limit,
         "code": code,
+        "user": user_id,
     }
     return _registration_sql(REGISTRATION_STATE), params
 
 
 def registration_state_of(row: tuple) -> RegistrationState:
-    confirmed, waiting, registered, recent, taken = row
+    confirmed, waiting, registered, recent, taken, user_active = row
     return RegistrationState(
         confirmed=confirmed,
         waiting=waiting,
         address_registered=bool(registered),
         address_recent=recent,
         code_taken=bool(taken),
+        user_active=None if user_active is None else bool(user_active),
     )
 
 

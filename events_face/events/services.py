@@ -32,6 +32,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from rest_framework.throttling import ScopedRateThrottle
 
+from events_face.accounts.authentication import user_key, user_refusal
 from events_face.core.db import insert_statement, inserted, is_unique_violation
 from events_face.events.errors import (
     AddressRateExceeded,
@@ -59,7 +60,7 @@ from events_face.events.selectors import (
 
 
 def _replay(*, user, idempotency_key: str, event_id: uuid.UUID, email: str) -> Registration | None:
-    earlier = Registration.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    earlier = Registration.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
     if earlier is None:
         return None
     if earlier.event_id != event_id or earlier.email.lower() != email.lower():
@@ -101,6 +102,9 @@ def registration_create(
     list (status waitlisted, no confirmation code yet); without, `EventFull`.
     The returned registration carries `waitlist_position`.
 
+    `user` is a user or the token's `TokenUser`: its row is read under the lock, and a user
+    that is gone or inactive is refused (`user_refusal`), as the authentication would.
+
     With an `idempotency_key` the user already used for this registration,
     returns the earlier registration and creates nothing. `language` (one of
     settings.LANGUAGES; default: the active one) is the notification's.
@@ -112,9 +116,12 @@ def registration_create(
     # The address's rate window ends now, before the lock's wait (at most a few seconds of it).
     since = timezone.now() - timedelta(seconds=window_seconds)
     reading = registration_state_statement(
-        event_id=event_id, email=email, since=since, limit=limit, code=code
+        event_id=event_id, user_id=user_key(user), email=email, since=since, limit=limit, code=code
     )
     with event_locked_reading(event_id=event_id, address=email, reading=reading) as (event, state_row):
+        state = registration_state_of(state_row)
+        if not state.user_active:
+            raise user_refusal(state.user_active)
         if idempotency_key:
             earlier = _replay(user=user, idempotency_key=idempotency_key, event_id=event.pk, email=email)
             if earlier is not None:
@@ -124,7 +131,6 @@ def registration_create(
         now = timezone.now()
         if not event.is_open(now=now):
             raise RegistrationClosed()
-        state = registration_state_of(state_row)
         if state.address_registered:
             raise AlreadyRegistered()
         # Seats freed while the event was closed go to those already waiting, first.
@@ -143,7 +149,7 @@ def registration_create(
                 code = confirmation_code_generate(event=event)
             registration = Registration(
                 event=event,
-                user=user,
+                user_id=user.pk,
                 full_name=full_name,
                 email=email,
                 status=Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED,
@@ -202,6 +208,6 @@ def _insert_refusals(*, user, idempotency_key: str | None) -> Iterator[None]:
             raise
         # Only the (user, idempotency key) constraint can race past the event
         # lock: the same key sent at once for two different events.
-        if Registration.objects.filter(user=user, idempotency_key=idempotency_key).exists():
+        if Registration.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).exists():
             raise IdempotencyKeyReused() from None
         raise AlreadyRegistered() from None

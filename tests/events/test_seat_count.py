@@ -21,7 +21,7 @@ from events_face.events.selectors import (
     registration_with_seats_statement,
     waitlist_position_read,
 )
-from tests.support.factories import make_event
+from tests.support.factories import make_event, make_user
 from tests.support.migrations import migrated_to
 from tests.support.rows_read import database_work, postgresql_rows_read
 
@@ -165,18 +165,24 @@ def test_what_a_registration_reads_under_the_lock_does_not_grow_with_the_event()
     walks the event's confirmed registrations."""
     event = make_event(capacity=None)
     Registration.objects.bulk_create([registration(event, "confirmed") for _ in range(3000)])
+    user = make_user()
     state = {}
 
     def read():
         statement = registration_state_statement(
-            event_id=event.id, email="new@example.com", since=timezone.now(), limit=5, code="000000"
+            event_id=event.id,
+            user_id=user.pk,
+            email="new@example.com",
+            since=timezone.now(),
+            limit=5,
+            code="000000",
         )
         with connection.cursor() as cursor:
             cursor.execute(*statement)
             state["read"] = registration_state_of(cursor.fetchone())
 
     assert registration_rows_read(read) < 100  # 20 here; 3,021 when "anyone waiting" took the unique index
-    assert (state["read"].confirmed, state["read"].waiting) == (3000, 0)
+    assert (state["read"].confirmed, state["read"].waiting, state["read"].user_active) == (3000, 0, True)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's row counters")
@@ -210,7 +216,12 @@ def _first_waiting(event):
 
 def _state(event):
     statement = registration_state_statement(
-        event_id=event.id, email="new@example.com", since=timezone.now(), limit=5, code="999999"
+        event_id=event.id,
+        user_id=1,  # a primary-key probe, whoever it finds
+        email="new@example.com",
+        since=timezone.now(),
+        limit=5,
+        code="999999",
     )
     with connection.cursor() as cursor:
         cursor.execute(*statement)
