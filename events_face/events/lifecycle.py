@@ -129,26 +129,37 @@ def registration_notify(
     outbox_message_create(message_id=message_id, topic=topic, payload=payload, preceded_by=preceded_by)
 
 
-def waitlist_promote(*, event: Event, now: datetime, confirmed: int | None = None) -> list[Registration]:
+def waitlist_promote(
+    *, event: Event, now: datetime, confirmed: int | None = None, seats: SeatsHeld | None = None
+) -> list[Registration]:
     """Confirm the earliest waitlisted registrations, as many as there are free seats, while the event is open.
 
     The caller holds the event's lock (`event_locked`); `event` is the locked row.
     `confirmed`, when the caller has just counted them under that lock, saves counting again.
+    `seats`, read under that lock too, names the first waiting and a code for them: when one
+    seat is free, that is all a promotion needs to know.
     """
     if not event.is_open(now=now):
         return []
     waiting = Registration.objects.waiting_order().filter(event=event)
+    free = None
     if event.capacity is not None:
         free = event.capacity - (confirmed_count(event=event) if confirmed is None else confirmed)
         if free <= 0:
             return []
         waiting = waiting[:free]
-    promoted = list(waiting)
+    codes = {}
+    if free == 1 and seats is not None:
+        promoted = [] if seats.first_waiting is None else [seats.first_waiting]
+        if promoted and not seats.code_taken:
+            codes[promoted[0].pk] = seats.code
+    else:
+        promoted = list(waiting)
     database = transaction.get_connection()
     for registration in promoted:
         registration.status = Registration.Status.CONFIRMED
         registration.confirmed_at = now
-        registration.confirmation_code = confirmation_code_generate(event=event)
+        registration.confirmation_code = codes.get(registration.pk) or confirmation_code_generate(event=event)
         # The UPDATE goes with its notification's INSERT, in one round trip on PostgreSQL.
         registration_notify(
             registration=registration,
@@ -161,39 +172,30 @@ def waitlist_promote(*, event: Event, now: datetime, confirmed: int | None = Non
     return promoted
 
 
-def _event_id_of(registrations) -> uuid.UUID:
-    """The event of the one registration in `registrations` (`RegistrationNotFound` if none)."""
-    event_id = registrations.values_list("event_id", flat=True).first()
-    if event_id is None:
-        raise RegistrationNotFound()
-    return event_id
-
-
-def _owned_registration_event_id(*, registration_id, user) -> uuid.UUID:
-    registration_id = registration_id_parse(registration_id)
-    if user is None or not user.is_authenticated:
-        raise RegistrationNotFound()
-    return _event_id_of(Registration.objects.filter(pk=registration_id, user=user))
-
-
 def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Registration, bool]:
     """The owner cancels one registration; returns (registration, changed).
 
     Another user's registration, an unknown or a malformed id: `RegistrationNotFound`,
     the same for each. A cancelled one is returned as it is (changed False).
     """
-    event_id = _owned_registration_event_id(registration_id=registration_id, user=user)
-    return _cancel(event_id=event_id, registration_id=registration_id_parse(registration_id))
+    registration_id = registration_id_parse(registration_id)
+    if user is None or not user.is_authenticated:
+        raise RegistrationNotFound()
+    return _cancel(registration_id=registration_id, owner=user)
 
 
-def _cancel(*, event_id: uuid.UUID, registration_id: uuid.UUID) -> tuple[Registration, bool]:
-    """Cancel one registration of the event under its lock; the registration and its event's
-    counts are read in the lock's round trip (PostgreSQL)."""
-    reading = registration_with_seats_statement(registration_id=registration_id)
-    with event_locked_reading(event_id=event_id, reading=reading) as (event, row):
-        if row is None:  # deleted since its event was looked up
+def _cancel(*, registration_id: uuid.UUID, owner=None) -> tuple[Registration, bool]:
+    """Cancel one registration (of `owner`, when given) under its event's lock. The lock's own
+    statement finds the event; the registration, its event's counts and who a freed seat goes
+    to are read in the lock's round trip (PostgreSQL)."""
+    code = confirmation_code_candidate()  # for a promotion; checked in the reading
+    reading = registration_with_seats_statement(registration_id=registration_id, code=code)
+    with event_locked_reading(registration_id=registration_id, reading=reading) as (event, row):
+        if row is None:  # deleted since the lock's statement found its event
             raise RegistrationNotFound()
-        registration, seats = registration_with_seats_of(row)
+        registration, seats = registration_with_seats_of(row, code=code)
+        if owner is not None and registration.user_id != owner.pk:
+            raise RegistrationNotFound()  # nothing was changed: the transaction ends
         changed = _cancel_locked(registration=registration, event=event, now=timezone.now(), seats=seats)
     return registration, changed
 
@@ -211,11 +213,7 @@ def registration_by_cancel_link(*, token: str) -> Registration:
 
 def registration_cancel_by_link(*, token: str) -> tuple[Registration, bool]:
     """Cancel the registration a signed link names, as its owner would; returns (registration, changed)."""
-    registration_id = cancel_link_registration_id(token)
-    return _cancel(
-        event_id=_event_id_of(Registration.objects.filter(pk=registration_id)),
-        registration_id=registration_id,
-    )
+    return _cancel(registration_id=cancel_link_registration_id(token))
 
 
 def registrations_cancel(*, registration_ids: list[uuid.UUID]) -> int:
@@ -264,7 +262,7 @@ def _cancel_locked(
         if seats is None:
             waitlist_promote(event=event, now=now)
         elif seats.waitlisted:  # nobody waiting: nothing to read
-            waitlist_promote(event=event, now=now, confirmed=seats.confirmed - 1)
+            waitlist_promote(event=event, now=now, confirmed=seats.confirmed - 1, seats=seats)
     return True
 
 

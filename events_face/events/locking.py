@@ -30,8 +30,8 @@ from events_face.core.db import (
     lock_wait_limited,
     row_by_key_sql,
 )
-from events_face.events.errors import EventBusy, EventNotFound, event_id_parse
-from events_face.events.models import Event
+from events_face.events.errors import EventBusy, EventNotFound, RegistrationNotFound, event_id_parse
+from events_face.events.models import Event, Registration
 
 # The first key of the two-int advisory locks on addresses ("addr" in ASCII); the
 # second is the address's hash. Other advisory locks here use one bigint key.
@@ -42,21 +42,35 @@ ADDRESS_LOCK = "SELECT pg_advisory_xact_lock(%(lock_class)s, hashtext(%(address)
 
 
 @functools.cache
-def _event_lock_sql(vendor: str) -> str:
-    """Every column of one event, `FOR UPDATE` on PostgreSQL."""
-    sql = row_by_key_sql(Event, connection, key="%(id)s")
+def _event_lock_sql(vendor: str, *, by_registration: bool) -> str:
+    """Every column of one event, `FOR UPDATE` on PostgreSQL: the event `%(id)s`, or the
+    event of the registration `%(id)s` (a registration never moves to another event)."""
+    key = "%(id)s"
+    if by_registration:
+        quote = connection.ops.quote_name
+        key = (
+            f"(SELECT {quote(Registration._meta.get_field('event').column)} "
+            f"FROM {quote(Registration._meta.db_table)} WHERE {quote(Registration._meta.pk.column)} = %(id)s)"
+        )
+    sql = row_by_key_sql(Event, connection, key=key)
     return f"{sql} FOR UPDATE" if vendor == "postgresql" else sql
 
 
 def _event_row_lock(
-    event_id: uuid.UUID, *, seconds: float, address: str | None, reading: tuple[str, dict] | None
+    key: uuid.UUID,
+    *,
+    by_registration: bool,
+    seconds: float,
+    address: str | None,
+    reading: tuple[str, dict] | None,
 ) -> tuple[Event | None, tuple | None]:
-    """The event's row, locked, and `reading`'s row read under the lock, as plain SQL: through
-    the ORM, building the query cost more than the database's work. On PostgreSQL the lock
-    timeout, the lock, the address's lock and `reading` go in one round trip; on SQLite the
-    transaction's BEGIN IMMEDIATE holds the lock already, and `reading` follows."""
-    params = {"id": Event._meta.pk.get_db_prep_value(event_id, connection)}
-    sql = _event_lock_sql(connection.vendor)
+    """The event's row (the event `key`, or the event of the registration `key`), locked, and
+    `reading`'s row read under the lock, as plain SQL: through the ORM, building the query cost
+    more than the database's work. On PostgreSQL the lock timeout, the lock, the address's lock
+    and `reading` go in one round trip; on SQLite the transaction's BEGIN IMMEDIATE holds the
+    lock already, and `reading` follows."""
+    params = {"id": Event._meta.pk.get_db_prep_value(key, connection)}
+    sql = _event_lock_sql(connection.vendor, by_registration=by_registration)
     postgresql = connection.vendor == "postgresql"
     if postgresql:
         # Statements of their own after the row's: each reads with a snapshot taken when it
@@ -104,18 +118,29 @@ def event_locked(*, event_id: uuid.UUID | str, address: str | None = None) -> It
 
 @contextmanager
 def event_locked_reading(
-    *, event_id: uuid.UUID | str, address: str | None = None, reading: tuple[str, dict] | None
+    *,
+    event_id: uuid.UUID | str | None = None,
+    registration_id: uuid.UUID | None = None,
+    address: str | None = None,
+    reading: tuple[str, dict] | None,
 ) -> Iterator[tuple[Event, tuple | None]]:
     """`event_locked`, which also reads `reading` (SQL and its named parameters, none of them
     `id`, `lock_class` or `address`) once the locks are held: (the event, the reading's first row).
-    On PostgreSQL it goes in the lock's round trip: a round trip less under the lock."""
-    event_id = event_id_parse(event_id)
+    On PostgreSQL it goes in the lock's round trip: a round trip less under the lock.
+
+    Instead of `event_id`, `registration_id` locks that registration's event, found by
+    the lock's own statement (`RegistrationNotFound` if there is no such registration).
+    """
+    by_registration = registration_id is not None
+    key = registration_id if by_registration else event_id_parse(event_id)
     seconds = settings.REGISTRATION_LOCK_TIMEOUT_SECONDS
     try:
         with lock_wait_limited(connection, seconds=seconds), transaction.atomic():
-            event, read = _event_row_lock(event_id, seconds=seconds, address=address, reading=reading)
+            event, read = _event_row_lock(
+                key, by_registration=by_registration, seconds=seconds, address=address, reading=reading
+            )
             if event is None:
-                raise EventNotFound()
+                raise RegistrationNotFound() if by_registration else EventNotFound()
             yield event, read
     except OperationalError as error:
         if is_lock_timeout(error):

@@ -453,40 +453,78 @@ def waitlist_position_read(*, registration: Registration) -> int:
 
 @dataclass(frozen=True)
 class SeatsHeld:
-    """An event's confirmed and waitlisted registrations, as its `SeatCount` keeps them."""
+    """An event's confirmed and waitlisted registrations, as its `SeatCount` keeps them, and
+    who a freed seat would go to: the first on the waiting list (None: nobody waits) and
+    whether the code drawn for them is taken (`registration_with_seats_statement`)."""
 
     confirmed: int
     waitlisted: int
+    first_waiting: Registration | None = None
+    code: str = ""  # drawn for the first waiting
+    code_taken: bool = True
 
 
-# -- registration_with_seats: every column of one registration, then its event's SeatCount
-#    (confirmed, waitlisted; none is 0, 0).
+# -- registration_with_seats: every column of one registration, its event's SeatCount
+#    (confirmed, waitlisted; none is 0, 0), every column of the event's first waitlisted
+#    registration (`waiting_order`; one step into `registration_event_status_idx`, NULLs
+#    when nobody waits), and whether the code drawn for a promotion is taken already.
 REGISTRATION_WITH_SEATS = (
-    "SELECT {columns}, COALESCE(seats.{seats_confirmed}, 0), COALESCE(seats.{seats_waitlisted}, 0) "
+    "SELECT {columns}, COALESCE(seats.{seats_confirmed}, 0), COALESCE(seats.{seats_waitlisted}, 0), "
+    "{first_columns}, "
+    # NOT (code = ''): the partial unique index's condition, stated, so SQLite uses it.
+    "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = registration.{event_id} "
+    "AND {code} = %(code)s AND NOT ({code} = '')) "
     "FROM {registrations} AS registration LEFT JOIN {seat_counts} AS seats "
-    "ON seats.{seats_event_id} = registration.{event_id} WHERE registration.{id} = %(registration)s"
+    "ON seats.{seats_event_id} = registration.{event_id} "
+    "LEFT JOIN {registrations} AS queue_head ON queue_head.{id} = ("
+    "SELECT waiting.{id} FROM {registrations} AS waiting WHERE waiting.{event_id} = registration.{event_id} "
+    "AND waiting.{status} = %(waitlisted)s ORDER BY waiting.{created_at}, waiting.{id} LIMIT 1) "
+    "WHERE registration.{id} = %(registration)s"
 )
 
 
 @functools.cache
 def _registration_with_seats_sql(database: BaseDatabaseWrapper) -> str:
     quote = database.ops.quote_name
-    columns = ", ".join(f"registration.{quote(field.column)}" for field in Registration._meta.concrete_fields)
-    return _registration_sql_for(REGISTRATION_WITH_SEATS.replace("{columns}", columns), database)
+    fields = Registration._meta.concrete_fields
+    return _registration_sql_for(
+        REGISTRATION_WITH_SEATS.replace(
+            "{columns}", ", ".join(f"registration.{quote(field.column)}" for field in fields)
+        ).replace("{first_columns}", ", ".join(f"queue_head.{quote(field.column)}" for field in fields)),
+        database,
+    )
 
 
-def registration_with_seats_statement(*, registration_id: uuid.UUID) -> tuple[str, dict[str, Any]]:
-    """`REGISTRATION_WITH_SEATS` and its parameters: read by a cancellation in the event lock's
-    round trip (`locking.event_locked_reading`); its row goes to `registration_with_seats_of`."""
+def registration_with_seats_statement(*, registration_id: uuid.UUID, code: str) -> tuple[str, dict[str, Any]]:
+    """`REGISTRATION_WITH_SEATS` and its parameters (`code`: the one drawn for a promotion):
+    read by a cancellation in the event lock's round trip (`locking.event_locked_reading`);
+    its row goes to `registration_with_seats_of`."""
     return _registration_with_seats_sql(connections[DEFAULT_DB_ALIAS]), {
-        "registration": _uuid(registration_id)
+        "registration": _uuid(registration_id),
+        "waitlisted": Registration.Status.WAITLISTED.value,
+        "code": code,
     }
 
 
-def registration_with_seats_of(row: tuple) -> tuple[Registration, SeatsHeld]:
-    *columns, confirmed, waitlisted = row
-    registration = instance_from_row(Registration, columns, connections[DEFAULT_DB_ALIAS])
-    return registration, SeatsHeld(confirmed=confirmed, waitlisted=waitlisted)
+_REGISTRATION_PK_INDEX = Registration._meta.concrete_fields.index(Registration._meta.pk)
+
+
+def registration_with_seats_of(row: tuple, *, code: str) -> tuple[Registration, SeatsHeld]:
+    """The reading's row: the registration, and its event's `SeatsHeld` (`code`: the statement's)."""
+    width = len(Registration._meta.concrete_fields)
+    database = connections[DEFAULT_DB_ALIAS]
+    registration = instance_from_row(Registration, row[:width], database)
+    confirmed, waitlisted = row[width : width + 2]
+    first = row[width + 2 : 2 * width + 2]
+    return registration, SeatsHeld(
+        confirmed=confirmed,
+        waitlisted=waitlisted,
+        first_waiting=None
+        if first[_REGISTRATION_PK_INDEX] is None
+        else instance_from_row(Registration, first, database),
+        code=code,
+        code_taken=bool(row[-1]),
+    )
 
 
 def registration_list(*, user, status: str | None = None) -> QuerySet[Registration]:

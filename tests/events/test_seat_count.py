@@ -235,7 +235,7 @@ def _newest_place(event):
 
 def _registration_with_seats(event):
     some = Registration.objects.filter(event=event).values_list("pk", flat=True)[0]
-    statement = registration_with_seats_statement(registration_id=some)
+    statement = registration_with_seats_statement(registration_id=some, code="000000")
 
     def read():
         with connection.cursor() as cursor:
@@ -249,7 +249,7 @@ def _registration_with_seats(event):
 READS = {
     "registration state": lambda event: lambda: _state(event),
     "the newest's place in the queue": _newest_place,
-    "a cancellation's registration and counts": _registration_with_seats,
+    "a cancellation's registration, counts, first waiting and code check": _registration_with_seats,
     "the first in the queue (promotion)": lambda event: lambda: _first_waiting(event),
     "a drawn code's check (promotion)": lambda event: lambda: confirmation_code_generate(event=event),
 }
