@@ -98,10 +98,12 @@ REGISTRATION_STATE = (
 # -- waitlist_position: a waitlisted registration's place: the event's waitlisted (its SeatCount)
 #    less those behind it in (created_at, id) order, an index range of
 #    `registration_event_status_idx` that is empty for the one who just joined.
+#    Positional parameters (event, event, waitlisted, created_at, id), so that it can follow
+#    a statement that has them too, in one round trip.
 WAITLIST_POSITION = (
-    "SELECT COALESCE((SELECT {seats_waitlisted} FROM {seat_counts} WHERE {seats_event_id} = %(event)s), 0) "
-    "- (SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %(event)s AND {status} = %(waitlisted)s "
-    "AND ({created_at}, {id}) > (%(created_at)s, %(id)s))"
+    "SELECT COALESCE((SELECT {seats_waitlisted} FROM {seat_counts} WHERE {seats_event_id} = %s), 0) "
+    "- (SELECT COUNT(*) FROM {registrations} WHERE {event_id} = %s AND {status} = %s "
+    "AND ({created_at}, {id}) > (%s, %s))"
 )
 
 
@@ -436,18 +438,32 @@ def registration_state_of(row: tuple) -> RegistrationState:
     )
 
 
-def waitlist_position_read(*, registration: Registration) -> int:
+def waitlist_position_read(*, registration: Registration, preceded_by: tuple[str, list] | None = None) -> int:
     """A waitlisted registration's place in its event's queue (1 for the next to be promoted),
     as `RegistrationQuerySet.with_waitlist_position` counts it, in one statement
-    (`WAITLIST_POSITION`) whose cost is the entries behind it: none for the newest."""
-    params = {
-        "event": _uuid(registration.event_id),
-        "waitlisted": Registration.Status.WAITLISTED.value,
-        "created_at": _moment(registration.created_at),
-        "id": _uuid(registration.pk),
-    }
+    (`WAITLIST_POSITION`) whose cost is the entries behind it: none for the newest.
+
+    `preceded_by` (SQL with `%s` parameters, and the parameters: a registration's INSERT)
+    runs first, in the same round trip on PostgreSQL (client-side binding sends it as one query).
+    """
+    event = _uuid(registration.event_id)
+    params = [
+        event,
+        event,
+        Registration.Status.WAITLISTED.value,
+        _moment(registration.created_at),
+        _uuid(registration.pk),
+    ]
+    sql = _registration_sql(WAITLIST_POSITION)
     with connection.cursor() as db:
-        db.execute(_registration_sql(WAITLIST_POSITION), params)
+        if preceded_by is None:
+            db.execute(sql, params)
+        elif connection.vendor == "postgresql":
+            db.execute(f"{preceded_by[0]}; {sql}", [*preceded_by[1], *params])
+            db.nextset()  # past the INSERT's
+        else:
+            db.execute(*preceded_by)
+            db.execute(sql, params)
         return db.fetchone()[0]
 
 

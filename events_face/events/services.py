@@ -56,6 +56,7 @@ from events_face.events.selectors import (
     RegistrationState,
     registration_state_of,
     registration_state_statement,
+    waitlist_position_read,
 )
 
 
@@ -161,11 +162,12 @@ def registration_create(
             database = transaction.get_connection()
             with _insert_refusals(user=user, idempotency_key=idempotency_key):
                 if full:
-                    # Its place in the queue is counted once it stands in it, and the notification says it.
-                    with database.cursor() as cursor:
-                        cursor.execute(*insert_statement(registration, database))
+                    # Its place in the queue is counted once it stands in it (in the INSERT's round
+                    # trip on PostgreSQL), and the notification says it.
+                    registration.waitlist_position = waitlist_position_read(
+                        registration=registration, preceded_by=insert_statement(registration, database)
+                    )
                     inserted(registration, database)
-                    registration.waitlist_position = waitlist_position(registration=registration)
                     registration_notify(
                         registration=registration,
                         event=event,

@@ -393,3 +393,35 @@ def test_a_confirmed_registration_sends_two_statements_under_the_lock_on_postgre
         assert "events_registration" in inserts and "outbox_outboxmessage" in inserts
     else:
         assert len(sent) == 4, sent
+
+
+def test_a_waitlist_join_sends_three_statements_under_the_lock_on_postgresql(user):
+    """The locks with the state; the INSERT with the count of the new entry's place; the
+    notification, which says that place, with its outbox INSERT."""
+    event = make_event(capacity=1)
+    registration_create(event_id=event.id, user=user, full_name="Seated", email="seated@example.com")
+    registration_create(
+        event_id=event.id, user=user, full_name="First", email="first@example.com", waitlist=True
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        registration, created = registration_create(event_id=event.id, user=user, waitlist=True, **ADA)
+
+    assert created and (registration.status, registration.waitlist_position) == ("waitlisted", 2)
+    sent = [
+        query["sql"]
+        for query in queries.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "PRAGMA"))
+    ]
+    if connection.vendor == "postgresql":
+        [locks_and_state, insert_and_place, notification] = sent
+        assert "FOR UPDATE" in locks_and_state
+        assert (
+            insert_and_place.startswith('INSERT INTO "events_registration"')
+            and "COUNT(*)" in insert_and_place
+        )
+        assert "outbox_outboxmessage" in notification
+    else:
+        assert len(sent) == 5, sent
+    message = OutboxMessage.objects.filter(topic="registration.waitlisted").order_by("created_at").last()
+    assert "number 2." in message.payload["message"]
