@@ -10,13 +10,13 @@ A refused token says why, so a client knows what to do next:
 `token_expired` means: get a new pair with the refresh token
 (`POST /api/auth/token/refresh/`); `token_not_valid` means: log in again.
 
-`AccessTokenUserAuthentication` (every endpoint but those below) loads
-the user's row, so a deactivated user is refused at once. `AccessTokenAuthentication`
+`AccessTokenUserAuthentication` (every endpoint but those below) loads the
+user's row, so a deactivated user is refused at once. `AccessTokenAuthentication`
 (the catalogue reads) is stateless (no user row is read; `request.user` is a
-`TokenUser`). `AccessTokenWriteAuthentication` (registration) is stateless too, and
-the write reads the user's row itself in a statement it sends anyway, refusing a
-deactivated or deleted user as the first would (`user_refusal`). All remember the signature check: the same token string always
-verifies the same way, so a process keeps the last few thousand verified tokens
+`TokenUser`). `AccessTokenWriteAuthentication` (registration) is stateless too:
+the write reads the user's row itself, in a statement it sends anyway, and
+refuses a deactivated or deleted user as the first would (`user_refusal`).
+All remember the signature check: the same token string always verifies the same way, so a process keeps the last few thousand verified tokens
 and checks only their expiry on each request, which still answers
 `token_expired` once that has passed. Access tokens cannot be revoked before
 they expire (SimpleJWT's blacklist covers refresh tokens), so nothing else
