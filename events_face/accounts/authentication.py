@@ -13,7 +13,7 @@ A refused token says why, so a client knows what to do next:
 `AccessTokenUserAuthentication` (every endpoint but those below) loads the
 user's row, so a deactivated user is refused at once. `AccessTokenAuthentication`
 (the catalogue reads) is stateless (no user row is read; `request.user` is a
-`TokenUser`). `AccessTokenWriteAuthentication` (registration) is stateless too:
+`TokenUser`). `AccessTokenWriteAuthentication` (registering, an owner's cancel) is stateless too:
 the write reads the user's row itself, in a statement it sends anyway, and
 refuses a deactivated or deleted user as the first would (`user_refusal`).
 All remember the signature check: the same token string always verifies the same way, so a process keeps the last few thousand verified tokens

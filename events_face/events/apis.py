@@ -322,6 +322,8 @@ class RegistrationListApi(GenericAPIView):
 
 
 class RegistrationCancelApi(APIView):
+    # The owner's row is read by `registration_cancel`, in its lock's round trip.
+    authentication_classes = [AccessTokenWriteAuthentication]
     # Each cancellation is a notification, like a registration: the same per-user limit.
     throttle_classes = [ScopedCacheThrottle]
     throttle_scope = "registration"

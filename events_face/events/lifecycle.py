@@ -32,6 +32,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from events_face.accounts.authentication import user_key, user_refusal
 from events_face.core.db import update_statement
 from events_face.events.cancel_links import cancel_link, cancel_link_registration_id
 from events_face.events.errors import CancellationClosed, RegistrationNotFound, registration_id_parse
@@ -186,16 +187,23 @@ def registration_cancel(*, registration_id: uuid.UUID | str, user) -> tuple[Regi
 
 def _cancel(*, registration_id: uuid.UUID, owner=None) -> tuple[Registration, bool]:
     """Cancel one registration (of `owner`, when given) under its event's lock. The lock's own
-    statement finds the event; the registration, its event's counts and who a freed seat goes
-    to are read in the lock's round trip (PostgreSQL)."""
+    statement finds the event; the registration, its event's counts, who a freed seat goes
+    to and the owner's row (a user or a `TokenUser`; a deactivated or deleted one is refused,
+    `user_refusal`) are read in the lock's round trip (PostgreSQL)."""
     code = confirmation_code_candidate()  # for a promotion; checked in the reading
-    reading = registration_with_seats_statement(registration_id=registration_id, code=code)
+    owner_key = None if owner is None else user_key(owner)  # a token's claim may be a string
+    reading = registration_with_seats_statement(
+        registration_id=registration_id, code=code, owner_id=owner_key
+    )
     with event_locked_reading(registration_id=registration_id, reading=reading) as (event, row):
         if row is None:  # deleted since the lock's statement found its event
             raise RegistrationNotFound()
-        registration, seats = registration_with_seats_of(row, code=code)
-        if owner is not None and registration.user_id != owner.pk:
-            raise RegistrationNotFound()  # nothing was changed: the transaction ends
+        registration, seats, owner_active = registration_with_seats_of(row, code=code)
+        # Refusals change nothing: the transaction ends.
+        if owner is not None and not owner_active:
+            raise user_refusal(owner_active)  # the owner's row, read here, not by the authentication
+        if owner is not None and registration.user_id != owner_key:
+            raise RegistrationNotFound()
         changed = _cancel_locked(registration=registration, event=event, now=timezone.now(), seats=seats)
     return registration, changed
 

@@ -483,13 +483,15 @@ class SeatsHeld:
 # -- registration_with_seats: every column of one registration, its event's SeatCount
 #    (confirmed, waitlisted; none is 0, 0), every column of the event's first waitlisted
 #    registration (`waiting_order`; one step into `registration_event_status_idx`, NULLs
-#    when nobody waits), and whether the code drawn for a promotion is taken already.
+#    when nobody waits), whether the code drawn for a promotion is taken already, and the
+#    cancelling owner's `is_active` (NULL: no such user, or no owner asked about).
 REGISTRATION_WITH_SEATS = (
     "SELECT {columns}, COALESCE(seats.{seats_confirmed}, 0), COALESCE(seats.{seats_waitlisted}, 0), "
     "{first_columns}, "
     # NOT (code = ''): the partial unique index's condition, stated, so SQLite uses it.
     "EXISTS (SELECT 1 FROM {registrations} WHERE {event_id} = registration.{event_id} "
-    "AND {code} = %(code)s AND NOT ({code} = '')) "
+    "AND {code} = %(code)s AND NOT ({code} = '')), "
+    "(SELECT {user_active} FROM {users} WHERE {user_id} = %(user)s) "
     "FROM {registrations} AS registration LEFT JOIN {seat_counts} AS seats "
     "ON seats.{seats_event_id} = registration.{event_id} "
     "LEFT JOIN {registrations} AS queue_head ON queue_head.{id} = ("
@@ -511,35 +513,44 @@ def _registration_with_seats_sql(database: BaseDatabaseWrapper) -> str:
     )
 
 
-def registration_with_seats_statement(*, registration_id: uuid.UUID, code: str) -> tuple[str, dict[str, Any]]:
-    """`REGISTRATION_WITH_SEATS` and its parameters (`code`: the one drawn for a promotion):
-    read by a cancellation in the event lock's round trip (`locking.event_locked_reading`);
-    its row goes to `registration_with_seats_of`."""
+def registration_with_seats_statement(
+    *, registration_id: uuid.UUID, code: str, owner_id: Any = None
+) -> tuple[str, dict[str, Any]]:
+    """`REGISTRATION_WITH_SEATS` and its parameters (`code`: the one drawn for a promotion;
+    `owner_id`: the cancelling user's key, whose row is read too): read by a cancellation in
+    the event lock's round trip (`locking.event_locked_reading`); its row goes to
+    `registration_with_seats_of`."""
     return _registration_with_seats_sql(connections[DEFAULT_DB_ALIAS]), {
         "registration": _uuid(registration_id),
         "waitlisted": Registration.Status.WAITLISTED.value,
         "code": code,
+        "user": owner_id,
     }
 
 
 _REGISTRATION_PK_INDEX = Registration._meta.concrete_fields.index(Registration._meta.pk)
 
 
-def registration_with_seats_of(row: tuple, *, code: str) -> tuple[Registration, SeatsHeld]:
-    """The reading's row: the registration, and its event's `SeatsHeld` (`code`: the statement's)."""
+def registration_with_seats_of(row: tuple, *, code: str) -> tuple[Registration, SeatsHeld, bool | None]:
+    """The reading's row: the registration, its event's `SeatsHeld` (`code`: the statement's),
+    and the owner's `is_active` (None: no such user, or none asked about)."""
     width = len(Registration._meta.concrete_fields)
     database = connections[DEFAULT_DB_ALIAS]
     registration = instance_from_row(Registration, row[:width], database)
     confirmed, waitlisted = row[width : width + 2]
     first = row[width + 2 : 2 * width + 2]
-    return registration, SeatsHeld(
-        confirmed=confirmed,
-        waitlisted=waitlisted,
-        first_waiting=None
-        if first[_REGISTRATION_PK_INDEX] is None
-        else instance_from_row(Registration, first, database),
-        code=code,
-        code_taken=bool(row[-1]),
+    return (
+        registration,
+        SeatsHeld(
+            confirmed=confirmed,
+            waitlisted=waitlisted,
+            first_waiting=None
+            if first[_REGISTRATION_PK_INDEX] is None
+            else instance_from_row(Registration, first, database),
+            code=code,
+            code_taken=bool(row[-2]),
+        ),
+        (None if row[-1] is None else bool(row[-1])),
     )
 
 

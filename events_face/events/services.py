@@ -116,8 +116,9 @@ def registration_create(
     code = confirmation_code_candidate()  # checked under the lock: taken (rare), drawn again
     # The address's rate window ends now, before the lock's wait (at most a few seconds of it).
     since = timezone.now() - timedelta(seconds=window_seconds)
+    user_id = user_key(user)  # a token's claim may be a string
     reading = registration_state_statement(
-        event_id=event_id, user_id=user_key(user), email=email, since=since, limit=limit, code=code
+        event_id=event_id, user_id=user_id, email=email, since=since, limit=limit, code=code
     )
     with event_locked_reading(event_id=event_id, address=email, reading=reading) as (event, state_row):
         state = registration_state_of(state_row)
@@ -150,7 +151,7 @@ def registration_create(
                 code = confirmation_code_generate(event=event)
             registration = Registration(
                 event=event,
-                user_id=user.pk,
+                user_id=user_id,
                 full_name=full_name,
                 email=email,
                 status=Registration.Status.WAITLISTED if full else Registration.Status.CONFIRMED,

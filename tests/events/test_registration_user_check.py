@@ -1,6 +1,7 @@
-"""A registration reads its user's row in the lock's statement, not in the authentication:
-a round trip less, and a user that is gone or deactivated is still refused at once, with
-the answer every other endpoint gives (SimpleJWT's `user_inactive` / `user_not_found`)."""
+"""A registration and an owner's cancellation read the user's row in the lock's statement, not
+in the authentication: a round trip less, and a user that is gone or deactivated is still
+refused at once, with the answer every other endpoint gives (SimpleJWT's `user_inactive` /
+`user_not_found`)."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from events_face.events.models import Registration, SeatCount
 from events_face.outbox.models import OutboxMessage
-from tests.support.factories import client_of, make_event
+from tests.support.factories import client_of, make_event, make_registration, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +84,47 @@ def test_a_deleted_users_refusal_speaks_russian_too(user):
     response = register(client, event, HTTP_ACCEPT_LANGUAGE="ru")
 
     assert response.json()["error"]["message"] == "Пользователь не найден"
+
+
+def cancel(client, registration):
+    return client.post(f"/api/registrations/{registration.pk}/cancel/", format="json")
+
+
+def test_an_owners_cancellation_reads_the_users_row_only_under_the_lock(auth_client):
+    event = make_event(capacity=1)
+    registration = Registration.objects.get(pk=register(auth_client, event).json()["id"])
+
+    with CaptureQueriesContext(connection) as queries:
+        response = cancel(auth_client, registration)
+
+    assert response.status_code == 200 and response.json()["status"] == "cancelled"
+    reading_users = [query["sql"] for query in queries.captured_queries if USERS_TABLE in query["sql"]]
+    assert len(reading_users) == 1, reading_users
+    if connection.vendor == "postgresql":
+        assert "FOR UPDATE" in reading_users[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [("deactivate", "user_inactive"), ("delete", "user_not_found")],
+)
+def test_a_deactivated_or_deleted_owner_cannot_cancel_and_nothing_changes(user, change, code):
+    event = make_event(capacity=1)
+    client = client_of(user)
+    seated = Registration.objects.get(pk=register(client, event).json()["id"])
+    waiting = make_registration(event_id=event.id, waitlist=True)
+    if change == "deactivate":
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+    else:
+        # A deleted user's registrations go with it: keep this one under another account.
+        Registration.objects.filter(pk=seated.pk).update(user=make_user())
+        user.delete()
+    messages = OutboxMessage.objects.count()
+
+    response = cancel(client, seated)
+
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == code
+    assert Registration.objects.get(pk=seated.pk).status == "confirmed"
+    assert Registration.objects.get(pk=waiting.pk).status == "waitlisted"
+    assert OutboxMessage.objects.count() == messages
