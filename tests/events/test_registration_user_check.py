@@ -16,6 +16,10 @@ pytestmark = pytest.mark.django_db
 
 ADA = {"full_name": "Ada Lovelace", "email": "ada@gmail.com"}
 USERS_TABLE = get_user_model()._meta.db_table
+# What happened to the user after signing in, and the refusal's code.
+USER_GONE = pytest.mark.parametrize(
+    ("change", "code"), [("deactivate", "user_inactive"), ("delete", "user_not_found")]
+)
 
 
 def register(client, event, **extra):
@@ -37,10 +41,7 @@ def test_the_users_row_is_read_only_in_the_statement_under_the_lock(auth_client)
         assert "FOR UPDATE" in statement  # the same round trip as the locks
 
 
-@pytest.mark.parametrize(
-    ("change", "code"),
-    [("deactivate", "user_inactive"), ("delete", "user_not_found")],
-)
+@USER_GONE
 def test_a_user_deactivated_or_deleted_after_signing_in_is_refused_and_nothing_is_stored(user, change, code):
     event = make_event(capacity=10)
     client = client_of(user)
@@ -104,10 +105,7 @@ def test_an_owners_cancellation_reads_the_users_row_only_under_the_lock(auth_cli
         assert "FOR UPDATE" in reading_users[0]
 
 
-@pytest.mark.parametrize(
-    ("change", "code"),
-    [("deactivate", "user_inactive"), ("delete", "user_not_found")],
-)
+@USER_GONE
 def test_a_deactivated_or_deleted_owner_cannot_cancel_and_nothing_changes(user, change, code):
     event = make_event(capacity=1)
     client = client_of(user)
