@@ -109,7 +109,12 @@ def test_three_workers_remind_each_registration_exactly_once(tmp_path, notificat
             timeout=120,
             message="every reminder is delivered",
         )
+        # A worker still starting up has no SIGTERM handler yet (the others may have delivered
+        # everything by then): each stops cleanly once it is delivering.
         for worker in started:
+            wait_until(
+                lambda w=worker: "delivering to" in workers.output(w), timeout=60, message="the worker starts"
+            )
             worker.send_signal(signal.SIGTERM)
         for worker in started:
             assert worker.wait(timeout=30) == 0, workers.output(worker)
